@@ -1,0 +1,105 @@
+package model
+
+import (
+	"sync/atomic"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// impl is the BLAS every layer uses. It is swapped only at start-up (see
+// SetBLAS); an atomic pointer keeps the race detector quiet when tests
+// switch backends between cases.
+var impl atomic.Pointer[blasBox]
+
+type blasBox struct{ b blas.Float32 }
+
+func init() { impl.Store(&blasBox{gonum.Implementation{}}) }
+
+// SetBLAS makes b the BLAS implementation of every layer. Call it before
+// any layer runs; it is not meant to be switched while layers compute.
+func SetBLAS(b blas.Float32) { impl.Store(&blasBox{b}) }
+
+// BLAS returns the implementation in use.
+func BLAS() blas.Float32 { return impl.Load().b }
+
+func trans(t bool) blas.Transpose {
+	if t {
+		return blas.Trans
+	}
+	return blas.NoTrans
+}
+
+// gemm computes c = alpha*op(a)*op(b) + beta*c on row-major matrices.
+func gemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		if beta != 1 {
+			for i := 0; i < m; i++ {
+				row := c[i*ldc : i*ldc+n]
+				for j := range row {
+					row[j] *= beta
+				}
+			}
+		}
+		return
+	}
+	impl.Load().b.Sgemm(trans(tA), trans(tB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// gemv computes y = alpha*op(a)*x + beta*y for a row-major m x n matrix a.
+func gemv(tA bool, m, n int, alpha float32, a []float32, lda int, x []float32, beta float32, y []float32) {
+	if m == 0 || n == 0 {
+		return
+	}
+	impl.Load().b.Sgemv(trans(tA), m, n, alpha, a, lda, x, 1, beta, y, 1)
+}
+
+// axpy computes y += alpha*x.
+func axpy(alpha float32, x, y []float32) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i] += alpha * v
+	}
+}
+
+// dot returns x . y.
+func dot(x, y []float32) float32 {
+	y = y[:len(x)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += x[i] * y[i]
+		s1 += x[i+1] * y[i+1]
+		s2 += x[i+2] * y[i+2]
+		s3 += x[i+3] * y[i+3]
+	}
+	for ; i < len(x); i++ {
+		s0 += x[i] * y[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+func zero(x []float32) {
+	for i := range x {
+		x[i] = 0
+	}
+}
+
+// grow returns a slice of length n, reusing buf when it is large enough.
+// The contents are not cleared.
+func grow(buf []float32, n int) []float32 {
+	if cap(buf) >= n {
+		return buf[:n]
+	}
+	return make([]float32, n, n+n/4)
+}
+
+// growZero is grow followed by clearing.
+func growZero(buf []float32, n int) []float32 {
+	buf = grow(buf, n)
+	zero(buf)
+	return buf
+}
