@@ -103,3 +103,13 @@ func growZero(buf []float32, n int) []float32 {
 	zero(buf)
 	return buf
 }
+
+// extend returns buf resized to n values, keeping its contents.
+func extend(buf []float32, n int) []float32 {
+	if cap(buf) >= n {
+		return buf[:n]
+	}
+	out := make([]float32, n, n+n/2)
+	copy(out, buf)
+	return out
+}

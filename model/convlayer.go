@@ -1,0 +1,280 @@
+package model
+
+import (
+	"fmt"
+	"math/rand/v2"
+)
+
+// ConvLayer is one convolutional layer of the encoder (convolution, ReLU
+// and its CLAPP head) as it runs over streams: frames arrive in blocks,
+// outputs leave as soon as their window is complete, and the layer learns
+// from its own input, output and gates only.
+type ConvLayer struct {
+	Conv *Conv1d
+	Head *Head
+	// Every is the context subsampling: contexts are the frames t with
+	// t % Every == the stream's phase.
+	Every int
+	// Norm, when set, normalises the input (x - Norm[0]) / Norm[1] before
+	// padding: the first layer's treatment of raw samples.
+	Norm *[2]float32
+	// Prefix names the parameters, e.g. "layers.0.".
+	Prefix string
+}
+
+// Params returns conv.weight, conv.bias, pred.weight (and pred_c.weight),
+// the order of the layer's Grads.
+func (l *ConvLayer) Params() []*Param {
+	return append(l.Conv.Params(l.Prefix+"conv."), l.Head.Params(l.Prefix)...)
+}
+
+// ConvWindow is a span of a stream's output frames with the padded input
+// rows that produced them: what a layer needs to learn from those frames.
+type ConvWindow struct {
+	// XP holds the input rows from the first frame's window on.
+	XP []float32
+	// Rows is the number of output frames, First the index of the first.
+	Rows  int
+	First int64
+	// A and Z are the pre-activations and outputs (Rows x Cout), nil in a
+	// stored record until recomputed with the weights of the time.
+	A, Z []float32
+	// NewFrom is the first frame whose targets have not been scored yet:
+	// contexts pair only with targets at or after it.
+	NewFrom int64
+	// Phase selects the contexts (t % Every == Phase).
+	Phase int
+}
+
+// ConvStream is a layer's state for one stream.
+type ConvStream struct {
+	in             []float32 // padded input rows from padded row inBase
+	inBase         int64
+	started, ended bool
+	nOut           int64
+	win            ConvWindow // rows [win.First, nOut), A and Z set
+}
+
+// NewStream returns the state of a new stream whose contexts use the
+// given phase (0 <= phase < Every).
+func (l *ConvLayer) NewStream(phase int) *ConvStream {
+	if phase < 0 || phase >= l.Every {
+		panic(fmt.Sprintf("model: context phase %d outside [0, %d)", phase, l.Every))
+	}
+	return &ConvStream{win: ConvWindow{Phase: phase}}
+}
+
+// Frames returns the number of output frames produced so far.
+func (s *ConvStream) Frames() int64 { return s.nOut }
+
+// Ended reports whether the stream's end was seen.
+func (s *ConvStream) Ended() bool { return s.ended }
+
+// Window returns the stream's current learning window (aliases the
+// stream's buffers, valid until the next Forward).
+func (s *ConvStream) Window() *ConvWindow { return &s.win }
+
+// Forward feeds rows input frames (rows x Cin) of the stream; end marks
+// the stream's last block. It returns the new output frames (aliasing the
+// stream's window: copy them before the next Forward). The learning window
+// then spans the new frames and the K before them, whose contexts pair with
+// the new targets.
+func (l *ConvLayer) Forward(s *ConvStream, x []float32, rows int, end bool) []float32 {
+	c := l.Conv
+	if s.ended {
+		panic("model: Forward after the end of the stream")
+	}
+	if len(x) < rows*c.Cin {
+		panic(fmt.Sprintf("model: Forward: %d values for %d rows of %d", len(x), rows, c.Cin))
+	}
+	K := int64(l.Head.K)
+	// Drop what no future pair needs: frames before nOut-K and their input.
+	w0 := max(0, s.nOut-K)
+	if drop := int(w0 - s.win.First); drop > 0 {
+		C := c.Cout
+		n := s.win.Rows - drop
+		copy(s.win.A, s.win.A[drop*C:(drop+n)*C])
+		copy(s.win.Z, s.win.Z[drop*C:(drop+n)*C])
+		s.win.A, s.win.Z = s.win.A[:n*C], s.win.Z[:n*C]
+		s.win.Rows, s.win.First = n, w0
+	}
+	if dropIn := int(w0*int64(c.Stride) - s.inBase); dropIn > 0 {
+		keep := len(s.in) - dropIn*c.Cin
+		copy(s.in, s.in[dropIn*c.Cin:])
+		s.in = s.in[:keep]
+		s.inBase += int64(dropIn)
+	}
+	if !s.started {
+		s.in = append(s.in, make([]float32, c.Padding*c.Cin)...)
+		s.started = true
+	}
+	at := len(s.in)
+	s.in = append(s.in, x[:rows*c.Cin]...)
+	if l.Norm != nil {
+		m, sd := l.Norm[0], l.Norm[1]
+		for i := at; i < len(s.in); i++ {
+			s.in[i] = (s.in[i] - m) / sd
+		}
+	}
+	if end {
+		s.in = append(s.in, make([]float32, c.Padding*c.Cin)...)
+		s.ended = true
+	}
+	avail := s.inBase + int64(len(s.in)/c.Cin)
+	nmax := int64(c.PaddedOutLen(int(avail)))
+	n := int(nmax - s.nOut)
+	s.win.NewFrom = s.nOut
+	if n <= 0 {
+		s.win.XP = s.in[int(s.win.First*int64(c.Stride)-s.inBase)*c.Cin:]
+		return nil
+	}
+	C := c.Cout
+	off := int(s.nOut*int64(c.Stride)-s.inBase) * c.Cin
+	old := s.win.Rows * C
+	s.win.A = extend(s.win.A, old+n*C)
+	s.win.Z = extend(s.win.Z, old+n*C)
+	c.Forward(s.in[off:], n, s.win.A[old:])
+	ReLU(s.win.A[old:], s.win.Z[old:])
+	s.win.Rows += n
+	s.nOut = nmax
+	s.win.XP = s.in[int(s.win.First*int64(c.Stride)-s.inBase)*c.Cin:]
+	return s.win.Z[old:]
+}
+
+// Capture copies the input of the stream's learning window: a record from
+// which the window's frames can be recomputed later with other weights.
+func (l *ConvLayer) Capture(w *ConvWindow) *ConvWindow {
+	c := l.Conv
+	span := ((w.Rows-1)*c.Stride + c.Kernel) * c.Cin
+	if w.Rows == 0 {
+		span = 0
+	}
+	return &ConvWindow{XP: append([]float32(nil), w.XP[:span]...), Rows: w.Rows, First: w.First, NewFrom: w.NewFrom, Phase: w.Phase}
+}
+
+// Recompute fills w.A and w.Z from w.XP with the layer's current weights.
+func (l *ConvLayer) Recompute(w *ConvWindow) {
+	C := l.Conv.Cout
+	w.A = grow(w.A, w.Rows*C)
+	w.Z = grow(w.Z, w.Rows*C)
+	l.Conv.Forward(w.XP, w.Rows, w.A)
+	ReLU(w.A, w.Z)
+}
+
+// Bytes returns the memory a captured window holds.
+func (w *ConvWindow) Bytes() int { return 4 * (cap(w.XP) + cap(w.A) + cap(w.Z)) }
+
+// Learning selects the terms a Learn call scores.
+type Learning struct {
+	// Positive scores each context against its own future.
+	Positive bool
+	// Negative, when set, scores each context against the frames of
+	// another window at the same relative positions (another stream, or
+	// another time of the same stream).
+	Negative *ConvWindow
+	// Coin, when set, picks for every context either its positive or its
+	// negative terms with equal probability (the paper's CLAPP, as
+	// opposed to CLAPP-s which applies both).
+	Coin *rand.Rand
+	// Weight is the weight of every pair; 0 means 1/K.
+	Weight float32
+}
+
+// LearnScratch holds buffers reused across Learn calls.
+type LearnScratch struct {
+	sc        Scorer
+	ctx, dctx []float32
+	dz, dzn   []float32
+	rows      []int32
+	pos, neg  []Pair
+	weights   []float32
+}
+
+// Learn accumulates into g (shaped like Params) the gradient of the chosen
+// hinge terms of window w: the contexts of w paired with the targets of w
+// at or after w.NewFrom (positives) and with the frames of lr.Negative at
+// the same positions (negatives). w.A and w.Z must be current. The
+// gradient of a negative reaches the layer through the negative window's
+// frames too (symmetric and split rules alike: the target half).
+func (l *ConvLayer) Learn(w *ConvWindow, lr Learning, g Grads, sc *LearnScratch) (pos, neg Terms) {
+	c, h := l.Conv, l.Head
+	C, K := c.Cout, h.K
+	negw := lr.Negative
+	// Contexts and their pairs.
+	sc.rows = sc.rows[:0]
+	sc.pos, sc.neg = sc.pos[:0], sc.neg[:0]
+	last := w.First + int64(w.Rows)
+	first := w.First + int64(((w.Phase-int(w.First%int64(l.Every)))+l.Every)%l.Every)
+	for t := first; t < last-1; t += int64(l.Every) {
+		if t+int64(K) < w.NewFrom {
+			continue
+		}
+		usePos, useNeg := lr.Positive, negw != nil && negw.Rows > 0
+		if lr.Coin != nil && usePos && useNeg {
+			if lr.Coin.IntN(2) == 0 {
+				useNeg = false
+			} else {
+				usePos = false
+			}
+		}
+		if !usePos && !useNeg {
+			continue
+		}
+		ci := int32(len(sc.rows))
+		r := int32(t - w.First)
+		sc.rows = append(sc.rows, r)
+		for k := 1; k <= K; k++ {
+			tt := t + int64(k)
+			if tt < w.NewFrom || tt >= last {
+				continue
+			}
+			if usePos {
+				sc.pos = append(sc.pos, Pair{C: ci, Z: r + int32(k), K: int32(k)})
+			}
+			if useNeg {
+				sc.neg = append(sc.neg, Pair{C: ci, Z: (r + int32(k)) % int32(negw.Rows), K: int32(k)})
+			}
+		}
+	}
+	n := len(sc.rows)
+	if n == 0 {
+		return
+	}
+	sc.ctx = grow(sc.ctx, n*C)
+	for i, r := range sc.rows {
+		copy(sc.ctx[i*C:(i+1)*C], w.Z[int(r)*C:int(r+1)*C])
+	}
+	wt := lr.Weight
+	if wt == 0 {
+		wt = 1 / float32(K)
+	}
+	sc.weights = grow(sc.weights, K)
+	for k := range sc.weights {
+		sc.weights[k] = wt
+	}
+	h.Score(sc.ctx, n, &sc.sc)
+	sc.dz = growZero(sc.dz, w.Rows*C)
+	if len(sc.pos) > 0 {
+		pos = sc.sc.Hinge(w.Z, sc.pos, Positive, sc.weights, sc.dz)
+	}
+	if len(sc.neg) > 0 {
+		sc.dzn = growZero(sc.dzn, negw.Rows*C)
+		neg = sc.sc.Hinge(negw.Z, sc.neg, Negative, sc.weights, sc.dzn)
+	}
+	sc.dctx = growZero(sc.dctx, n*C)
+	var dWc []float32
+	if h.Split() {
+		dWc = g[3]
+	}
+	sc.sc.Backward(sc.dctx, g[2], dWc)
+	for i, r := range sc.rows {
+		axpy(1, sc.dctx[i*C:(i+1)*C], sc.dz[int(r)*C:int(r+1)*C])
+	}
+	ReLUGrad(w.A, sc.dz)
+	c.WeightGrad(w.XP, w.Rows, sc.dz, g[0], g[1])
+	if len(sc.neg) > 0 {
+		ReLUGrad(negw.A, sc.dzn)
+		c.WeightGrad(negw.XP, negw.Rows, sc.dzn, g[0], g[1])
+	}
+	return
+}

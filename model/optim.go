@@ -1,0 +1,262 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// ErrNonFinite reports an update refused because it would make a weight
+// NaN or infinite. Nothing was applied.
+var ErrNonFinite = errors.New("model: update would make a weight NaN or Inf")
+
+// Optimizer applies gradients to a fixed set of parameters in cycles.
+//
+// Learning in clapp is split in time: positive terms are applied by day as
+// they arrive, negative terms by night, or both at once (CLAPP-s). One
+// optimiser state serves all of them the same way: every gradient is
+// applied through Apply as soon as it is computed, and EndCycle closes a
+// cycle (one block in the synchronous and alternating modes, a day and its
+// night otherwise). Apply is additive within a cycle: applying a positive
+// part and then a negative part moves the weights exactly as applying
+// their sum, so the modes differ only in when terms are applied.
+type Optimizer interface {
+	// Apply applies gradient g (shaped like the parameters) now. A g that
+	// would make any weight NaN or Inf is refused with ErrNonFinite.
+	Apply(g Grads) error
+	// EndCycle closes the current cycle.
+	EndCycle() error
+	// State returns the optimiser's tensors (named after the parameters)
+	// and counters, for checkpoints; SetState restores them.
+	State() OptimState
+	SetState(OptimState) error
+}
+
+// OptimState is the serialisable state of an optimiser.
+type OptimState struct {
+	Kind string `json:"kind"`
+	// Cycles is the number of cycles closed.
+	Cycles int64 `json:"cycles"`
+	// Tensors maps "<param>.m", "<param>.v", "<param>.g" to values in the
+	// parameter's own memory layout.
+	Tensors map[string][]float32 `json:"-"`
+}
+
+// SGD is plain stochastic gradient descent: theta -= LR * g.
+type SGD struct {
+	LR     float64
+	params []*Param
+	cycles int64
+	delta  Grads
+}
+
+// NewSGD returns SGD over params.
+func NewSGD(params []*Param, lr float64) *SGD {
+	return &SGD{LR: lr, params: params, delta: NewGrads(params)}
+}
+
+func (o *SGD) Apply(g Grads) error {
+	lr := float32(o.LR)
+	for i, p := range o.params {
+		d := o.delta[i]
+		for j, v := range g[i] {
+			d[j] = p.Data[j] - lr*v
+		}
+		if !finite(d) {
+			return fmt.Errorf("%w (%s)", ErrNonFinite, p.Name)
+		}
+	}
+	for i, p := range o.params {
+		copy(p.Data, o.delta[i])
+	}
+	return nil
+}
+
+func (o *SGD) EndCycle() error { o.cycles++; return nil }
+
+func (o *SGD) State() OptimState {
+	return OptimState{Kind: "sgd", Cycles: o.cycles, Tensors: map[string][]float32{}}
+}
+
+func (o *SGD) SetState(s OptimState) error {
+	if s.Kind != "sgd" {
+		return fmt.Errorf("model: optimiser state is %q, not sgd", s.Kind)
+	}
+	o.cycles = s.Cycles
+	return nil
+}
+
+// Adam is Adam (Kingma and Ba) made additive within a cycle. The step of a
+// cycle is Adam's step on the cycle's summed gradient g, except that its
+// second moment is the one of the cycles before (lagged by one cycle):
+//
+//	theta -= lr/(1-b1^t) * (b1*m + (1-b1)*g) / (sqrt(v/(1-b2^(t-1))) + floor + eps)
+//
+// The momentum part is applied when the cycle opens, the gradient part as
+// each piece of g arrives, and m and v take g when the cycle closes. A
+// weight whose second moment is still zero (every weight in the first
+// cycle, a unit that never had a gradient) has no scale to go by: its
+// gradient is held and stepped as plain Adam when the cycle closes. The
+// floor, a hundredth of the tensor's mean sqrt(v), keeps a weight whose
+// gradient was tiny so far from taking a huge step on a sudden large one
+// (plain Adam bounds that step with the current gradient, which a lagged
+// moment cannot).
+type Adam struct {
+	LR, Beta1, Beta2, Eps float64
+	params                []*Param
+	m, v, acc             Grads
+	t                     int64 // cycles closed
+	scratch               Grads
+	// den is the preconditioner's denominator for the open cycle, 0 for
+	// weights that wait for the close.
+	den Grads
+}
+
+// FloorFraction is the fraction of a tensor's mean sqrt(v) below which no
+// weight's denominator may fall.
+const FloorFraction = 1e-2
+
+// NewAdam returns Adam over params with the usual betas (0.9, 0.999) and
+// eps 1e-8; the paper's lr is 2e-4.
+func NewAdam(params []*Param, lr float64) *Adam {
+	o := &Adam{LR: lr, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, params: params,
+		m: NewGrads(params), v: NewGrads(params), acc: NewGrads(params),
+		scratch: NewGrads(params), den: NewGrads(params)}
+	o.open()
+	return o
+}
+
+// open prepares the cycle t+1: its denominators, then its momentum part.
+func (o *Adam) open() error {
+	t := float64(o.t + 1)
+	vCorr := 1 - math.Pow(o.Beta2, t-1)
+	for i := range o.params {
+		v, den := o.v[i], o.den[i]
+		mean := 0.0
+		for _, x := range v {
+			mean += math.Sqrt(float64(x) / vCorr)
+		}
+		if len(v) > 0 {
+			mean /= float64(len(v))
+		}
+		floor := FloorFraction*mean + o.Eps
+		for j, x := range v {
+			if x == 0 {
+				den[j] = 0
+				continue
+			}
+			den[j] = float32(math.Sqrt(float64(x)/vCorr) + floor)
+		}
+	}
+	lrT := o.LR / (1 - math.Pow(o.Beta1, t))
+	return o.step(o.m, float32(-lrT*o.Beta1))
+}
+
+// step computes theta + scale*x/den into scratch (weights with den 0 are
+// left alone) and commits it when every value is finite.
+func (o *Adam) step(x Grads, scale float32) error {
+	for i, p := range o.params {
+		d, den := o.scratch[i], o.den[i]
+		for j, xv := range x[i] {
+			if den[j] == 0 {
+				d[j] = p.Data[j]
+				continue
+			}
+			d[j] = p.Data[j] + scale*xv/den[j]
+		}
+		if !finite(d) {
+			return fmt.Errorf("%w (%s)", ErrNonFinite, p.Name)
+		}
+	}
+	for i, p := range o.params {
+		copy(p.Data, o.scratch[i])
+	}
+	return nil
+}
+
+// Apply applies the gradient part of the open cycle's step for g.
+func (o *Adam) Apply(g Grads) error {
+	if !g.Finite() {
+		return fmt.Errorf("%w (gradient)", ErrNonFinite)
+	}
+	lrT := o.LR / (1 - math.Pow(o.Beta1, float64(o.t+1)))
+	if err := o.step(g, float32(-lrT*(1-o.Beta1))); err != nil {
+		return err
+	}
+	o.acc.Add(1, g)
+	return nil
+}
+
+// EndCycle closes the cycle: moments take the cycle's gradient, weights
+// that waited take their plain Adam step, and the next cycle opens with
+// its momentum part. It returns ErrNonFinite if a step was refused.
+func (o *Adam) EndCycle() error {
+	b1, b2 := float32(o.Beta1), float32(o.Beta2)
+	o.t++
+	t := float64(o.t)
+	lrT := float32(o.LR / (1 - math.Pow(o.Beta1, t)))
+	vCorr := float32(1 - math.Pow(o.Beta2, t))
+	eps := float32(o.Eps)
+	var err error
+	for i, p := range o.params {
+		m, v, g, den, d := o.m[i], o.v[i], o.acc[i], o.den[i], o.scratch[i]
+		copy(d, p.Data)
+		for j, gv := range g {
+			m[j] = b1*m[j] + (1-b1)*gv
+			v[j] = b2*v[j] + (1-b2)*gv*gv
+			if den[j] == 0 && v[j] != 0 {
+				d[j] -= lrT * m[j] / (float32(math.Sqrt(float64(v[j]/vCorr))) + eps)
+			}
+		}
+		if finite(d) {
+			copy(p.Data, d)
+		} else if err == nil {
+			err = fmt.Errorf("%w (%s)", ErrNonFinite, p.Name)
+		}
+	}
+	o.acc.Zero()
+	if e := o.open(); err == nil {
+		err = e
+	}
+	return err
+}
+
+// State returns m, v and the open cycle's accumulated gradient.
+func (o *Adam) State() OptimState {
+	s := OptimState{Kind: "adam", Cycles: o.t, Tensors: map[string][]float32{}}
+	for i, p := range o.params {
+		s.Tensors[p.Name+".m"] = o.m[i]
+		s.Tensors[p.Name+".v"] = o.v[i]
+		s.Tensors[p.Name+".g"] = o.acc[i]
+	}
+	return s
+}
+
+// SetState restores a state taken by State, in the middle of a cycle too:
+// the weights restored with it already carry the open cycle's momentum
+// part, so it is not applied again.
+func (o *Adam) SetState(s OptimState) error {
+	if s.Kind != "adam" {
+		return fmt.Errorf("model: optimiser state is %q, not adam", s.Kind)
+	}
+	for i, p := range o.params {
+		for _, suffix := range []string{".m", ".v", ".g"} {
+			dst := map[string][]float32{".m": o.m[i], ".v": o.v[i], ".g": o.acc[i]}[suffix]
+			src, ok := s.Tensors[p.Name+suffix]
+			if !ok {
+				return fmt.Errorf("model: optimiser state has no %s%s", p.Name, suffix)
+			}
+			if len(src) != len(dst) {
+				return fmt.Errorf("model: optimiser state %s%s has %d values, want %d", p.Name, suffix, len(src), len(dst))
+			}
+			copy(dst, src)
+		}
+	}
+	o.t = s.Cycles
+	// Recompute the open cycle's denominators without its momentum step.
+	saved := o.m
+	o.m = NewGrads(o.params)
+	err := o.open()
+	o.m = saved
+	return err
+}
