@@ -47,9 +47,10 @@ type Point struct {
 	Line int
 }
 
-// maxSeconds bounds every time in a TextGrid, so that sample positions fit
-// an int64 with room to spare (about 11.6 days).
-const maxSeconds = 1e6
+// maxSeconds bounds every time in a TextGrid (about 28 hours), so that
+// sample positions fit an int64 with room to spare and a hostile file
+// cannot ask for more than 10 M labels.
+const maxSeconds = 1e5
 
 // timeSlack is how far (seconds) an interval may start before the previous
 // one ends, and stick out of its tier, and still count as touching: writers
@@ -77,7 +78,7 @@ func ReadTextGrid(path string) (*TextGrid, error) {
 // the same way. Unlike Praat it rejects trailing values after the last
 // tier, intervals or points out of order or overlapping, intervals outside
 // their tier, tiers outside the grid and times that are not finite or
-// exceed 1e6 s.
+// exceed 1e5 s (28 hours).
 func ParseTextGrid(data []byte, name string) (*TextGrid, error) {
 	text, err := decodeText(data)
 	if err != nil {
@@ -344,7 +345,9 @@ func (p *tgParser) textGrid() (*TextGrid, error) {
 	if err != nil {
 		return nil, err
 	}
-	tg.Tiers = make([]Tier, n)
+	if n > 0 { // no tiers is nil, whether <absent> or size 0
+		tg.Tiers = make([]Tier, n)
+	}
 	for i := range tg.Tiers {
 		if err := p.tier(tg, i); err != nil {
 			return nil, err
