@@ -1,0 +1,463 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"clapp/model"
+	"clapp/stream/frame"
+)
+
+// Messages that flow down the pipeline, each taking a credit of the link
+// it crosses.
+type flowMsg interface{ flow() }
+
+// blockMsg carries one block. born is when its newest audio entered the
+// pipeline, for lag and latency.
+type blockMsg struct {
+	b    frame.Block
+	born time.Time
+}
+
+// snapshotMsg travels down the pipeline like a block: each layer copies
+// its state when the marker arrives, so the copies together reflect
+// exactly the blocks that came before it, without stopping the stream.
+type snapshotMsg struct {
+	collect func(layerSnapshot)
+}
+
+// barrierMsg is passed on by every layer once everything before it is
+// done; pass is called by each layer with its number.
+type barrierMsg struct {
+	pass func(layer int)
+}
+
+func (*blockMsg) flow()    {}
+func (*snapshotMsg) flow() {}
+func (*barrierMsg) flow()  {}
+
+// nightMsg starts a night: replay the negatives stored so far.
+type nightMsg struct{}
+
+// nightSlice replays the next records of the night in progress. It is a
+// message to self, so day blocks queued meanwhile are served between
+// slices and frames keep flowing while the layer dreams.
+type nightSlice struct{}
+
+// freezeMsg freezes or unfreezes the layer's learning.
+type freezeMsg struct{ frozen bool }
+
+// layerSnapshot is one layer's part of a consistent snapshot.
+type layerSnapshot struct {
+	layer  int
+	params [][]float32 // copies, in the order of the layer's Params
+	optim  model.OptimState
+	meta   LayerCounters
+}
+
+// LayerCounters are the counters a checkpoint keeps per layer.
+type LayerCounters struct {
+	Blocks  int64 `json:"blocks"`
+	Learned int64 `json:"learned"`
+	Nights  int64 `json:"nights"`
+	Cycles  int64 `json:"cycles"`
+}
+
+// layerOptions configure one layer actor.
+type layerOptions struct {
+	n       int
+	inRate  float64
+	outRate float64
+	policy  NightPolicy
+	batch   int
+	memory  int64
+	slice   int
+	skipAt  int64 // backlog at which learning is skipped; 0 never skips
+	seed    uint64
+	det     bool
+	version string
+	log     *slog.Logger
+	paused  *atomic.Bool // the global third factor
+	k       int
+}
+
+// layerCore is the part of a layer that survives a restart: weights,
+// optimiser, counters, the negative memory. The actor is a thin shell the
+// supervisor replaces after a panic.
+type layerCore[S, W any] struct {
+	opt   layerOptions
+	u     unit[S, W]
+	optim model.Optimizer
+	grads model.Grads
+	dirty bool
+	rng   *rand.Rand
+	stats *statsBox
+	in    *link
+	// send hands a message to the next layer, waiting for a credit; nil
+	// for the last layer.
+	send func(m flowMsg) error
+	taps *tapSet
+
+	streams map[string]*streamEntry[S, W]
+	current string
+	renamed map[string]string
+	ends    []frame.Block // End blocks owed downstream after a restart
+	partner partnerRef[W]
+	memory  *memory[W]
+	frozen  atomic.Bool
+	batched int // blocks learned since the last optimiser step
+	day     int // day blocks since the last night
+	night   *nightState[W]
+	counts  LayerCounters
+}
+
+type streamEntry[S, W any] struct {
+	s     S
+	first int64
+	// prev copies the stream's last window: its partner when it is the
+	// only stream (negatives from another time of the same stream).
+	prev    W
+	hasPrev bool
+}
+
+type partnerRef[W any] struct {
+	stream string
+	w      W
+	ok     bool
+}
+
+type nightState[W any] struct {
+	records []record[W]
+	at      int
+}
+
+func newLayerCore[S, W any](o layerOptions, u unit[S, W], optim model.Optimizer, in *link, taps *tapSet) *layerCore[S, W] {
+	c := &layerCore[S, W]{opt: o, u: u, optim: optim, grads: model.NewGrads(u.Params()),
+		rng: rand.New(rand.NewPCG(o.seed, uint64(o.n))), stats: &statsBox{}, in: in, taps: taps,
+		streams: map[string]*streamEntry[S, W]{}, renamed: map[string]string{}, memory: newMemory[W](o.memory)}
+	c.stats.s.Layer = o.n
+	c.stats.s.MemoryCapacity = o.memory
+	return c
+}
+
+// layerActor is the protoactor shell around a core.
+type layerActor[S, W any] struct{ c *layerCore[S, W] }
+
+func (a *layerActor[S, W]) Receive(ctx actor.Context) {
+	c := a.c
+	switch m := ctx.Message().(type) {
+	case *blockMsg:
+		c.in.release()
+		c.flushEnds()
+		c.current = m.b.Stream
+		c.block(ctx, m)
+		c.current = ""
+	case *snapshotMsg:
+		c.in.release()
+		c.flushEnds()
+		m.collect(c.snapshot())
+		c.forward(m)
+	case *barrierMsg:
+		c.in.release()
+		c.flushEnds()
+		// A night in progress is part of "everything before": finish it.
+		for c.night != nil {
+			c.nightSlice(nil)
+		}
+		c.apply()
+		m.pass(c.opt.n)
+		c.forward(m)
+	case *nightMsg:
+		c.startNight(ctx)
+	case *nightSlice:
+		c.nightSlice(ctx)
+	case *freezeMsg:
+		c.frozen.Store(m.frozen)
+		c.stats.update(func(s *LayerStats) { s.FrozenNow = m.frozen })
+	case *actor.Restarting:
+		c.restarted()
+	}
+}
+
+func (c *layerCore[S, W]) forward(m flowMsg) {
+	if c.send == nil {
+		return
+	}
+	if err := c.send(m); err != nil {
+		c.opt.log.Debug("layer: downstream gone", "layer", c.opt.n, "err", err)
+	}
+}
+
+var errBadBlock = errors.New("actors: bad block")
+
+// check validates an input block before it can reach a weight.
+func (c *layerCore[S, W]) check(b *frame.Block) error {
+	w := c.u.InWidth()
+	switch {
+	case b.Cols != w:
+		return fmt.Errorf("%w: %d channels, layer %d takes %d", errBadBlock, b.Cols, c.opt.n, w)
+	case b.Rows < 0 || len(b.Data) != b.Rows*b.Cols:
+		return fmt.Errorf("%w: %d values for %d x %d", errBadBlock, len(b.Data), b.Rows, b.Cols)
+	case b.Rate != 0 && math.Abs(b.Rate-c.opt.inRate) > 1e-6*c.opt.inRate:
+		return fmt.Errorf("%w: rate %g, layer %d takes %g", errBadBlock, b.Rate, c.opt.n, c.opt.inRate)
+	case !model.Finite(b.Data):
+		return fmt.Errorf("%w: NaN or Inf in stream %s at %d", errBadBlock, b.Stream, b.First)
+	}
+	return nil
+}
+
+func (c *layerCore[S, W]) block(ctx actor.Context, m *blockMsg) {
+	b := &m.b
+	id := b.Stream
+	if r, ok := c.renamed[id]; ok {
+		id = r
+	}
+	if err := c.check(b); err != nil {
+		c.stats.update(func(s *LayerStats) { s.BadInput++ })
+		c.opt.log.Warn("layer: input rejected", "layer", c.opt.n, "stream", b.Stream, "err", err)
+		if !b.End {
+			return
+		}
+		// Keep the stream's boundary: end it with no new rows.
+		b = &frame.Block{Stream: b.Stream, End: true, Cols: c.u.InWidth(), First: b.First}
+	}
+	e := c.streams[id]
+	if e == nil {
+		phase := 0
+		if ev := c.u.Every(); ev > 1 {
+			phase = c.rng.IntN(ev)
+		}
+		e = &streamEntry[S, W]{s: c.u.NewStream(phase)}
+		c.streams[id] = e
+	}
+	out := c.u.Forward(e.s, b.Data, b.Rows, b.End)
+	w := c.u.OutWidth()
+	rows := len(out) / w
+	ob := frame.Block{Stream: id, Layer: c.opt.n, First: e.first, Rows: rows, Cols: w,
+		Data: append([]float32(nil), out...), Rate: c.opt.outRate, End: b.End, Model: c.opt.version}
+	e.first += int64(rows)
+	c.stats.frames(rows, m.born)
+	// Inference first: the next layer works while this one learns.
+	c.taps.emit(&ob, m.born)
+	c.forward(&blockMsg{b: ob, born: m.born})
+	c.learn(ctx, id, e)
+	if b.End {
+		delete(c.streams, id)
+		delete(c.renamed, b.Stream)
+	}
+	c.stats.update(func(s *LayerStats) { s.Streams = len(c.streams); s.Backlog = c.in.waiting() })
+}
+
+func (c *layerCore[S, W]) learn(ctx actor.Context, id string, e *streamEntry[S, W]) {
+	if c.frozen.Load() || (c.opt.paused != nil && c.opt.paused.Load()) {
+		c.stats.update(func(s *LayerStats) { s.Frozen++ })
+		return
+	}
+	if c.opt.skipAt > 0 && c.in.waiting() >= c.opt.skipAt {
+		c.stats.update(func(s *LayerStats) { s.Skipped++ })
+		return
+	}
+	w := c.u.Window(e.s)
+	var partner W
+	hasPartner := false
+	switch {
+	case c.partner.ok && c.partner.stream != id:
+		partner, hasPartner = c.partner.w, true
+	case e.hasPrev:
+		partner, hasPartner = e.prev, true
+	}
+	var pos, neg model.Terms
+	switch c.opt.policy.Kind {
+	case NightNever:
+		pos, neg = c.u.Learn(e.s, true, partnerOrZero(partner, hasPartner), nil, c.grads)
+	case NightAlternate:
+		pos, neg = c.u.Learn(e.s, true, partnerOrZero(partner, hasPartner), c.rng, c.grads)
+	default:
+		var none W
+		pos, _ = c.u.Learn(e.s, true, none, nil, c.grads)
+		if hasPartner && c.u.Rows(w) > 0 && c.u.Rows(partner) > 0 {
+			r := record[W]{w: c.u.Capture(w), partner: c.u.Capture(partner)}
+			r.bytes = int64(c.u.Bytes(r.w) + c.u.Bytes(r.partner))
+			c.memory.push(r)
+			c.stats.update(func(s *LayerStats) { s.RecordBytes = r.bytes })
+		}
+	}
+	c.dirty = true
+	c.counts.Learned++
+	c.stats.terms(c.opt.k, pos, neg)
+	c.stats.update(func(s *LayerStats) {
+		s.Learned++
+		s.MemoryBytes, s.MemoryRecords, s.MemoryDropped = c.memory.used, int64(c.memory.len()), c.memory.dropped
+	})
+	// Partners for the next blocks.
+	c.partner = partnerRef[W]{stream: id, w: w, ok: true}
+	if len(c.streams) == 1 {
+		e.prev, e.hasPrev = c.u.Snapshot(w), true
+	} else {
+		var zero W
+		e.prev, e.hasPrev = zero, false
+	}
+	c.batched++
+	if c.batched >= c.opt.batch {
+		c.apply()
+		c.batched = 0
+		if !c.opt.policy.dayNight() {
+			c.endCycle()
+		}
+	}
+	if c.opt.policy.Kind == NightEvery {
+		c.day++
+		if c.day >= c.opt.policy.Every {
+			c.day = 0
+			c.startNight(ctx)
+		}
+	}
+}
+
+func partnerOrZero[W any](w W, ok bool) W {
+	if ok {
+		return w
+	}
+	var zero W
+	return zero
+}
+
+// apply hands the accumulated gradient to the optimiser.
+func (c *layerCore[S, W]) apply() {
+	if !c.dirty {
+		return
+	}
+	if err := c.optim.Apply(c.grads); err != nil {
+		c.stats.update(func(s *LayerStats) { s.Refused++ })
+		c.opt.log.Warn("layer: update refused", "layer", c.opt.n, "err", err)
+	}
+	c.grads.Zero()
+	c.dirty = false
+}
+
+func (c *layerCore[S, W]) endCycle() {
+	if err := c.optim.EndCycle(); err != nil {
+		c.stats.update(func(s *LayerStats) { s.Refused++ })
+	}
+	c.counts.Cycles++
+	c.stats.update(func(s *LayerStats) { s.Cycles = c.counts.Cycles })
+}
+
+func (c *layerCore[S, W]) startNight(ctx actor.Context) {
+	if !c.opt.policy.dayNight() || c.night != nil {
+		return
+	}
+	c.apply() // the day's positives
+	recs := c.memory.take()
+	c.night = &nightState[W]{records: recs}
+	c.stats.update(func(s *LayerStats) { s.Night = true; s.MemoryBytes, s.MemoryRecords = 0, 0 })
+	if c.opt.det || ctx == nil {
+		for c.night != nil {
+			c.nightSlice(nil)
+		}
+		return
+	}
+	ctx.Send(ctx.Self(), &nightSlice{})
+}
+
+// nightSlice replays the next slice of records with the current weights;
+// with ctx nil it runs without yielding.
+func (c *layerCore[S, W]) nightSlice(ctx actor.Context) {
+	n := c.night
+	if n == nil {
+		return
+	}
+	end := min(len(n.records), n.at+max(c.opt.slice, 1))
+	var neg model.Terms
+	for ; n.at < end; n.at++ {
+		r := n.records[n.at]
+		neg.Add(c.u.Replay(r.w, r.partner, c.grads))
+		c.dirty = true
+		var zero record[W]
+		n.records[n.at] = zero
+	}
+	c.stats.terms(c.opt.k, model.Terms{}, neg)
+	c.apply()
+	if n.at < len(n.records) {
+		if ctx != nil {
+			ctx.Send(ctx.Self(), &nightSlice{})
+		}
+		return
+	}
+	replayed := int64(len(n.records))
+	c.night = nil
+	c.counts.Nights++
+	c.endCycle()
+	c.stats.update(func(s *LayerStats) { s.Night = false; s.Nights = c.counts.Nights; s.Replayed += replayed })
+}
+
+func (c *layerCore[S, W]) snapshot() layerSnapshot {
+	ps := c.u.Params()
+	snap := layerSnapshot{layer: c.opt.n, params: make([][]float32, len(ps)), meta: c.counts}
+	for i, p := range ps {
+		snap.params[i] = append([]float32(nil), p.Data...)
+	}
+	st := c.optim.State()
+	snap.optim = model.OptimState{Kind: st.Kind, Cycles: st.Cycles, Tensors: map[string][]float32{}}
+	for k, v := range st.Tensors {
+		snap.optim.Tensors[k] = append([]float32(nil), v...)
+	}
+	snap.meta.Blocks = c.stats.get().Blocks
+	return snap
+}
+
+// restarted runs on the failed instance before the supervisor replaces
+// it: the stream being processed is dropped (its state may be half
+// updated) and continues downstream under a new name; the partial batch
+// gradient is discarded; weights and optimiser state are kept.
+func (c *layerCore[S, W]) restarted() {
+	c.stats.update(func(s *LayerStats) { s.Restarts++; s.BadInput++ })
+	c.opt.log.Error("layer: restarted after a panic", "layer", c.opt.n, "stream", c.current)
+	c.grads.Zero()
+	c.dirty = false
+	c.night = nil
+	if id := c.current; id != "" {
+		name := id
+		if r, ok := c.renamed[id]; ok {
+			name = r
+		}
+		if e, ok := c.streams[name]; ok {
+			c.ends = append(c.ends, frame.Block{Stream: name, Layer: c.opt.n, First: e.first, Cols: c.u.OutWidth(), Rate: c.opt.outRate, End: true, Model: c.opt.version})
+			delete(c.streams, name)
+		}
+		if c.partner.stream == name {
+			c.partner = partnerRef[W]{}
+		}
+		c.renamed[id] = fmt.Sprintf("%s~%d", id, c.stats.get().Restarts)
+	}
+	c.current = ""
+}
+
+// flushEnds sends the End blocks a restart owes downstream.
+func (c *layerCore[S, W]) flushEnds() {
+	for _, b := range c.ends {
+		c.taps.emit(&b, time.Time{})
+		c.forward(&blockMsg{b: b})
+	}
+	c.ends = c.ends[:0]
+}
+
+// sendFunc returns a send function that takes a credit of l and delivers
+// to pid.
+func sendFunc(ctx context.Context, root *actor.RootContext, pid *actor.PID, l *link) func(flowMsg) error {
+	return func(m flowMsg) error {
+		if err := l.acquire(ctx); err != nil {
+			return err
+		}
+		root.Send(pid, m)
+		return nil
+	}
+}

@@ -1,0 +1,105 @@
+package actors
+
+import (
+	"math/rand/v2"
+
+	"clapp/model"
+)
+
+// unit adapts one of model's streaming layers to the layer actor: S is its
+// per-stream state, W a learning window (live, or captured for the night).
+type unit[S, W any] interface {
+	Params() []*model.Param
+	InWidth() int
+	OutWidth() int
+	NewStream(phase int) S
+	Forward(s S, x []float32, rows int, end bool) []float32
+	Frames(s S) int64
+	Window(s S) W
+	// Learn scores the live window of s: positives, and negatives against
+	// partner when it is not nil (partner's frames must be current).
+	Learn(s S, pos bool, partner W, coin *rand.Rand, g model.Grads) (p, n model.Terms)
+	// Capture copies a window for a later replay; Rows of a window.
+	Capture(w W) W
+	Rows(w W) int
+	// Replay recomputes a stored window and its partner with the current
+	// weights and scores the negative terms.
+	Replay(w, partner W, g model.Grads) model.Terms
+	// Snapshot makes a live window usable as a partner after the stream's
+	// next Forward (a copy with its frames).
+	Snapshot(w W) W
+	Bytes(w W) int
+	Every() int
+}
+
+type convUnit struct {
+	l  *model.ConvLayer
+	sc model.LearnScratch
+}
+
+func (u *convUnit) Params() []*model.Param                       { return u.l.Params() }
+func (u *convUnit) InWidth() int                                 { return u.l.Conv.Cin }
+func (u *convUnit) OutWidth() int                                { return u.l.Conv.Cout }
+func (u *convUnit) NewStream(phase int) *model.ConvStream        { return u.l.NewStream(phase) }
+func (u *convUnit) Frames(s *model.ConvStream) int64             { return s.Frames() }
+func (u *convUnit) Window(s *model.ConvStream) *model.ConvWindow { return s.Window() }
+func (u *convUnit) Rows(w *model.ConvWindow) int                 { return w.Rows }
+func (u *convUnit) Bytes(w *model.ConvWindow) int                { return w.Bytes() }
+func (u *convUnit) Every() int                                   { return u.l.Every }
+
+func (u *convUnit) Forward(s *model.ConvStream, x []float32, rows int, end bool) []float32 {
+	return u.l.Forward(s, x, rows, end)
+}
+
+func (u *convUnit) Learn(s *model.ConvStream, pos bool, partner *model.ConvWindow, coin *rand.Rand, g model.Grads) (model.Terms, model.Terms) {
+	return u.l.Learn(s.Window(), model.Learning{Positive: pos, Negative: partner, Coin: coin}, g, &u.sc)
+}
+
+func (u *convUnit) Capture(w *model.ConvWindow) *model.ConvWindow { return u.l.Capture(w) }
+
+func (u *convUnit) Snapshot(w *model.ConvWindow) *model.ConvWindow {
+	c := u.l.Capture(w)
+	c.A = append([]float32(nil), w.A...)
+	c.Z = append([]float32(nil), w.Z...)
+	return c
+}
+
+func (u *convUnit) Replay(w, partner *model.ConvWindow, g model.Grads) model.Terms {
+	u.l.Recompute(w)
+	u.l.Recompute(partner)
+	_, n := u.l.Learn(w, model.Learning{Negative: partner}, g, &u.sc)
+	// The recomputed frames are not kept: a record holds only its input.
+	w.A, w.Z, partner.A, partner.Z = nil, nil, nil, nil
+	return n
+}
+
+type gruUnit struct {
+	l  *model.GRULayer
+	sc model.LearnScratch
+}
+
+func (u *gruUnit) Params() []*model.Param                     { return u.l.Params() }
+func (u *gruUnit) InWidth() int                               { return u.l.GRU.Cin }
+func (u *gruUnit) OutWidth() int                              { return u.l.GRU.H }
+func (u *gruUnit) NewStream(phase int) *model.GRUStream       { return u.l.NewStream(phase) }
+func (u *gruUnit) Frames(s *model.GRUStream) int64            { return s.Frames() }
+func (u *gruUnit) Window(s *model.GRUStream) *model.GRUWindow { return s.Window() }
+func (u *gruUnit) Rows(w *model.GRUWindow) int                { return w.Rows }
+func (u *gruUnit) Bytes(w *model.GRUWindow) int               { return w.Bytes() }
+func (u *gruUnit) Every() int                                 { return u.l.Every }
+
+func (u *gruUnit) Forward(s *model.GRUStream, x []float32, rows int, end bool) []float32 {
+	return u.l.Forward(s, x, rows, end)
+}
+
+func (u *gruUnit) Learn(s *model.GRUStream, pos bool, partner *model.GRUWindow, coin *rand.Rand, g model.Grads) (model.Terms, model.Terms) {
+	return u.l.Learn(s, s.Window(), model.GRULearning{Positive: pos, Negative: partner, Coin: coin}, g, &u.sc)
+}
+
+func (u *gruUnit) Capture(w *model.GRUWindow) *model.GRUWindow  { return u.l.Capture(w) }
+func (u *gruUnit) Snapshot(w *model.GRUWindow) *model.GRUWindow { return u.l.Capture(w) }
+
+func (u *gruUnit) Replay(w, partner *model.GRUWindow, g model.Grads) model.Terms {
+	_, n := u.l.Learn(nil, w, model.GRULearning{Negative: partner, Replay: true}, g, &u.sc)
+	return n
+}
