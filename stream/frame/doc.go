@@ -48,7 +48,7 @@
 //
 // Row i of a block is timestep First+i of its stream and starts
 // (First+i)/Rate seconds into it. The headers of a 10 ms frame of layer 5
-// look like this (as the nats CLI prints them for a received message):
+// read:
 //
 //	Clapp-Stream: 103-1240-0000
 //	Clapp-First: 4800
