@@ -1,6 +1,10 @@
 package labels
 
-import "fmt"
+import (
+	"fmt"
+
+	"clapp/stream/frame"
+)
 
 // Conv is the timing of one encoder layer: a 1-d convolution with kernel,
 // stride and (zero) padding on both sides, counted in the frames of the
@@ -41,7 +45,7 @@ func (f Field) centre2(t int) int64 {
 }
 
 // Rate returns the layer's frame rate in frames per second.
-func (f Field) Rate() float64 { return float64(16000) / float64(f.Jump) }
+func (f Field) Rate() float64 { return float64(frame.SampleRate) / float64(f.Jump) }
 
 // Nearest returns the frame, of a layer with frames frames, whose centre
 // is nearest the centre of grid position j, clamped to [0, frames-1]; of

@@ -84,9 +84,9 @@ func ParseTextGrid(data []byte, name string) (*TextGrid, error) {
 	if err != nil {
 		return nil, &Error{File: name, Msg: err.Error(), Err: ErrTextGrid}
 	}
-	toks, err := tokenize(text)
-	if err != nil {
-		return nil, &Error{File: name, Line: err.(*tokError).line, Msg: err.(*tokError).msg, Err: ErrTextGrid}
+	toks, terr := tokenize(text)
+	if terr != nil {
+		return nil, &Error{File: name, Line: terr.line, Msg: terr.msg, Err: ErrTextGrid}
 	}
 	p := &tgParser{name: name, toks: toks}
 	tg, err := p.textGrid()
@@ -151,18 +151,17 @@ type token struct {
 	line int
 }
 
+// tokError is a syntax error of the tokenizer, located by ParseTextGrid.
 type tokError struct {
 	line int
 	msg  string
 }
 
-func (e *tokError) Error() string { return e.msg }
-
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // tokenize splits Praat text into numbers, strings and flags, skipping
 // labels and comments as Praat's text reader does.
-func tokenize(s string) ([]token, error) {
+func tokenize(s string) ([]token, *tokError) {
 	var toks []token
 	line := 1
 	i := 0
