@@ -1,27 +1,42 @@
 package model
 
 import (
+	"sync"
 	"sync/atomic"
 
 	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/gonum"
+
+	mblas "clapp/model/blas"
 )
 
-// impl is the BLAS every layer uses. It is swapped only at start-up (see
-// SetBLAS); an atomic pointer keeps the race detector quiet when tests
-// switch backends between cases.
-var impl atomic.Pointer[blasBox]
+// impl is the BLAS every layer uses: by default the backend model/blas
+// selects on first use (OpenBLAS when the machine has it, CLAPP_BLAS
+// forces one), or what SetBLAS installed. An atomic pointer keeps the race
+// detector quiet when tests switch backends between cases.
+var (
+	impl     atomic.Pointer[blasBox]
+	implOnce sync.Once
+)
 
 type blasBox struct{ b blas.Float32 }
 
-func init() { impl.Store(&blasBox{gonum.Implementation{}}) }
-
 // SetBLAS makes b the BLAS implementation of every layer. Call it before
 // any layer runs; it is not meant to be switched while layers compute.
-func SetBLAS(b blas.Float32) { impl.Store(&blasBox{b}) }
+func SetBLAS(b blas.Float32) {
+	implOnce.Do(func() {})
+	impl.Store(&blasBox{b})
+}
 
 // BLAS returns the implementation in use.
-func BLAS() blas.Float32 { return impl.Load().b }
+func BLAS() blas.Float32 { return cur() }
+
+func cur() blas.Float32 {
+	if p := impl.Load(); p != nil {
+		return p.b
+	}
+	implOnce.Do(func() { impl.CompareAndSwap(nil, &blasBox{mblas.Default()}) })
+	return impl.Load().b
+}
 
 func trans(t bool) blas.Transpose {
 	if t {
@@ -46,7 +61,7 @@ func gemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []flo
 		}
 		return
 	}
-	impl.Load().b.Sgemm(trans(tA), trans(tB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	cur().Sgemm(trans(tA), trans(tB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // gemv computes y = alpha*op(a)*x + beta*y for a row-major m x n matrix a.
@@ -54,7 +69,7 @@ func gemv(tA bool, m, n int, alpha float32, a []float32, lda int, x []float32, b
 	if m == 0 || n == 0 {
 		return
 	}
-	impl.Load().b.Sgemv(trans(tA), m, n, alpha, a, lda, x, 1, beta, y, 1)
+	cur().Sgemv(trans(tA), m, n, alpha, a, lda, x, 1, beta, y, 1)
 }
 
 // axpy computes y += alpha*x.
