@@ -36,3 +36,13 @@ func dataDir(t testing.TB) string {
 	}
 	return d
 }
+
+// openDecoderFile reads path's header and closes the file again.
+func openDecoderFile(path string) (*Decoder, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return NewDecoder(f, path)
+}

@@ -3,6 +3,7 @@ package audio
 import (
 	"fmt"
 	"math"
+	"sync"
 )
 
 // Rates outside [MinRate, MaxRate] Hz are refused: below 1 kHz there is no
@@ -30,11 +31,26 @@ const (
 	// ResampleStopbandDB covers the design formula's approximation and
 	// float32 coefficients.
 	designDB = 90
-	// maxPhases bounds the polyphase table. Ratios with more phases (odd
-	// rates such as 44101 Hz) interpolate linearly between 1024 phases, which
-	// keeps the timing error's products far below the stopband.
+	// maxPhases and maxTable bound the polyphase table. A ratio with more
+	// phases than maxPhases (an odd rate such as 44101 Hz), or whose table
+	// would exceed maxTable coefficients (a long filter for a high input
+	// rate), interpolates linearly between fewer phases: as many as fit in
+	// maxTable, at most maxPhases, at least minPhases. The filter of a high
+	// input rate is smooth in input samples, so few phases suffice; the
+	// tests hold the interpolating cases to the same bounds.
 	maxPhases = 1024
+	minPhases = 64
+	maxTable  = 1 << 18
 )
+
+// tables caches the filters of the last few rate pairs: a directory of
+// 44.1 kHz files builds its filter once. Tables are read-only once built.
+var tables struct {
+	sync.Mutex
+	m map[[2]int]*Resampler
+}
+
+const maxCachedTables = 8
 
 // A Resampler converts a stream of float32 samples from one rate to
 // another with a Kaiser-windowed sinc filter in polyphase form. Output
@@ -66,6 +82,15 @@ func NewResampler(from, to int) (*Resampler, error) {
 			return nil, fmt.Errorf("%w: %d Hz (want %d..%d Hz)", ErrRate, r, MinRate, MaxRate)
 		}
 	}
+	tables.Lock()
+	proto := tables.m[[2]int{from, to}]
+	tables.Unlock()
+	if proto != nil {
+		r := *proto
+		r.buf = nil
+		r.Reset()
+		return &r, nil
+	}
 	g := gcd(from, to)
 	r := &Resampler{from: from, to: to, l: to / g, m: from / g}
 
@@ -81,10 +106,10 @@ func NewResampler(from, to int) (*Resampler, error) {
 
 	r.phases = r.l
 	rows := r.l
-	if r.l > maxPhases {
+	if r.l > maxPhases || r.l*r.taps > maxTable {
 		r.interp = true
-		r.phases = maxPhases
-		rows = maxPhases + 1
+		r.phases = max(minPhases, min(maxPhases, maxTable/r.taps))
+		rows = r.phases + 1
 	}
 	r.table = make([]float32, rows*r.taps)
 	i0beta := besselI0(beta)
@@ -107,8 +132,17 @@ func NewResampler(from, to int) (*Resampler, error) {
 			r.table[ph*r.taps+j] = float32(v / sum)
 		}
 	}
-	r.Reset()
-	return r, nil
+	tables.Lock()
+	if tables.m == nil {
+		tables.m = make(map[[2]int]*Resampler)
+	}
+	if len(tables.m) < maxCachedTables {
+		tables.m[[2]int{from, to}] = r
+	}
+	tables.Unlock()
+	c := *r
+	c.Reset()
+	return &c, nil
 }
 
 // Reset forgets all input, readying r for a new stream.

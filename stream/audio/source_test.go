@@ -165,31 +165,33 @@ func TestFLACMatchesReference(t *testing.T) {
 	}
 }
 
-// TestDecodeAllShared reads all 505 shared files through Open with several
-// streams at once: none is skipped, each stream has the length its header
-// announces.
+// TestDecodeAllShared reads all 505 shared files (1.7 hours) through Open
+// with 8 streams at once: none is skipped, each stream has the length its
+// header announces, and the heap stays small and flat while 390 MB of
+// float32 audio pass through.
 func TestDecodeAllShared(t *testing.T) {
 	if testing.Short() {
 		t.Skip("decodes 100 minutes of audio")
 	}
 	want := map[string]int64{}
 	for _, p := range sharedFLACs(t) {
-		f, _ := os.Open(p)
-		d, err := NewDecoder(f, p)
-		f.Close()
+		d, err := openDecoderFile(p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		want[strings.TrimSuffix(filepath.Base(p), ".flac")] = d.Format().Frames
 	}
-	got := map[string]*streamInfo{}
+	got := map[string]int64{}
+	h := newHeapWatch()
+	var total int64
 	for _, dir := range []string{libriDir(t), filepath.Join(dataDir(t), "cpc", "audio")} {
 		src, err := Open(dir, Config{Streams: 8})
 		if err != nil {
 			t.Fatal(err)
 		}
-		maps.Copy(got, readStreams(t, src))
-		if st := src.Stats(); st.Skipped != 0 || st.Truncated != 0 || st.Started != st.Ended {
+		n, _ := readWatched(t, src, h, got)
+		total += n
+		if st := src.Stats(); st.Skipped != 0 || st.Truncated != 0 || st.Started != st.Ended || st.Samples != n {
 			t.Errorf("%s: %+v", dir, st)
 		}
 		src.Close()
@@ -197,14 +199,18 @@ func TestDecodeAllShared(t *testing.T) {
 	if len(got) != len(want) {
 		t.Fatalf("%d streams, want %d", len(got), len(want))
 	}
-	var total int64
 	for id, n := range want {
-		if got[id] == nil || got[id].samples != n {
-			t.Errorf("%s: %v samples, want %d", id, got[id], n)
+		if got[id] != n {
+			t.Errorf("%s: %d samples, want %d", id, got[id], n)
 		}
-		total += n
 	}
-	t.Logf("%d files, %d samples (%.1f min)", len(got), total, float64(total)/16000/60)
+	t.Logf("%d files, %d samples (%.1f min); heap: peak %.1f MB, live %.1f MB, growth %.2f MB over %d checkpoints",
+		len(got), total, float64(total)/16000/60, float64(h.peak)/mb, float64(slicesMax(h.live))/mb, float64(h.growth())/mb, len(h.live))
+	// The audio alone is 4*total bytes (390 MB): a source that kept it,
+	// or a fraction of it, would blow these bounds.
+	if h.peak > 48*mb || slicesMax(h.live) > 16*mb || h.growth() > 2*mb {
+		t.Errorf("heap: peak %d B, live %d B, growth %d B; want under 48 MB, 16 MB, 2 MB", h.peak, slicesMax(h.live), h.growth())
+	}
 }
 
 // TestInterleave: with Streams n, blocks come from n streams in turn, each
