@@ -87,6 +87,7 @@ type layerOptions struct {
 	log     *slog.Logger
 	paused  *atomic.Bool // the global third factor
 	k       int
+	inspect func(layer int, b *frame.Block)
 }
 
 // layerCore is the part of a layer that survives a restart: weights,
@@ -216,6 +217,9 @@ func (c *layerCore[S, W]) check(b *frame.Block) error {
 
 func (c *layerCore[S, W]) block(ctx actor.Context, m *blockMsg) {
 	b := &m.b
+	if c.opt.inspect != nil {
+		c.opt.inspect(c.opt.n, b)
+	}
 	id := b.Stream
 	if r, ok := c.renamed[id]; ok {
 		id = r

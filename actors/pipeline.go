@@ -63,6 +63,11 @@ type Config struct {
 	Version string
 	// Logger (slog.Default()).
 	Logger *slog.Logger
+	// Inspect, when set, sees every block a layer takes before the layer
+	// does, on the layer's goroutine. A panic in it is a panic of the
+	// layer: tests use it to stand for a bug, and the supervisor restarts
+	// the layer.
+	Inspect func(layer int, b *frame.Block)
 }
 
 func (c *Config) defaults() error {
@@ -183,7 +188,7 @@ func New(cfg Config) (*Pipeline, error) {
 		o := layerOptions{n: layer, inRate: e.Config.FrameRate(layer - 1), outRate: e.Config.FrameRate(layer),
 			policy: cfg.Night, batch: cfg.Batch, memory: cfg.MemoryBytes, slice: cfg.NightSlice,
 			skipAt: cfg.SkipBacklog, seed: cfg.Seed, det: cfg.Deterministic, version: cfg.Version,
-			log: log, paused: &p.paused, k: e.Config.K}
+			log: log, paused: &p.paused, k: e.Config.K, inspect: cfg.Inspect}
 		if layer == 1 {
 			o.inRate = model.SampleRate
 		}
