@@ -106,11 +106,31 @@ func (c *Conv1d) Forward(xp []float32, t int, a []float32) {
 	for i := 0; i < t; i++ {
 		copy(a[i*c.Cout:(i+1)*c.Cout], c.B)
 	}
-	ld := c.Stride * c.Cin
 	kc := c.Kernel * c.Cin
+	if c.narrow() {
+		// A window of a few values (the first layer's 10 samples): one
+		// GEMM on copied windows beats several GEMMs of depth Stride.
+		p := c.patches(xp, t)
+		gemm(false, true, t, c.Cout, kc, 1, p, kc, c.W, kc, 1, a, c.Cout)
+		return
+	}
+	ld := c.Stride * c.Cin
 	c.chunks(func(off, cols int) {
 		gemm(false, true, t, c.Cout, cols, 1, xp[off:], ld, c.W[off:], kc, 1, a, c.Cout)
 	})
+}
+
+// narrow reports a window small enough to copy (im2col) for one GEMM.
+func (c *Conv1d) narrow() bool { return c.Kernel*c.Cin <= 64 && c.Kernel > c.Stride }
+
+// patches copies the t windows of xp into rows of Kernel*Cin values.
+func (c *Conv1d) patches(xp []float32, t int) []float32 {
+	kc := c.Kernel * c.Cin
+	p := make([]float32, t*kc)
+	for i := 0; i < t; i++ {
+		copy(p[i*kc:(i+1)*kc], xp[i*c.Stride*c.Cin:])
+	}
+	return p
 }
 
 func (c *Conv1d) checkIn(xp []float32, t int) {
@@ -128,9 +148,14 @@ func (c *Conv1d) WeightGrad(xp []float32, t int, dA []float32, dW, dB []float32)
 	c.checkIn(xp, t)
 	ld := c.Stride * c.Cin
 	kc := c.Kernel * c.Cin
-	c.chunks(func(off, cols int) {
-		gemm(true, false, c.Cout, cols, t, 1, dA, c.Cout, xp[off:], ld, 1, dW[off:], kc)
-	})
+	if c.narrow() {
+		p := c.patches(xp, t)
+		gemm(true, false, c.Cout, kc, t, 1, dA, c.Cout, p, kc, 1, dW, kc)
+	} else {
+		c.chunks(func(off, cols int) {
+			gemm(true, false, c.Cout, cols, t, 1, dA, c.Cout, xp[off:], ld, 1, dW[off:], kc)
+		})
+	}
 	for i := 0; i < t; i++ {
 		axpy(1, dA[i*c.Cout:(i+1)*c.Cout], dB)
 	}
