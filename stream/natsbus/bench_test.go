@@ -114,7 +114,7 @@ func BenchmarkLatency(b *testing.B) {
 }
 
 // BenchmarkReplay replays recorded 100 ms audio blocks as fast as
-// possible and reports blocks per second (one round trip each).
+// possible (prefetching 64) and reports blocks per second.
 func BenchmarkReplay(b *testing.B) {
 	b.Run("T=1600_C=1", func(b *testing.B) {
 		srv := startServer(b, ServerConfig{StoreDir: b.TempDir()})

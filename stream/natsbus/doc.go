@@ -63,11 +63,14 @@
 //
 // RecordAudio creates the stream clapp_<run>_audio (file storage) that
 // records the audio subject. A Replay reads it through a durable consumer
-// with one unacknowledged block at a time: a block is acknowledged when the
-// next is asked for, so after a server restart, or with a new Replay of
-// the same Durable after a process restart, it resumes right after the
-// last block it handed out. Paced replays release blocks in real time,
-// by First/Rate within each stream.
+// (acknowledge-all, prefetching): a block is acknowledged when the next is
+// asked for, so after a server restart, or with a new Replay of the same
+// Durable after a process restart, it resumes at the first block not
+// finished with. Deliveries lost in a restart are noticed (a gap in the
+// sequence, or unacknowledged deliveries with nothing arriving) and the
+// consumer is reset to the replay's place rather than waiting for AckWait.
+// One Replay per Durable at a time. Paced replays release blocks in real
+// time, by First/Rate within each stream.
 //
 // # Control
 //
