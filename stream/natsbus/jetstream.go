@@ -124,9 +124,12 @@ type ReplayStats struct {
 // Replay is a Source over a recording made by RecordAudio. It hands out
 // the recorded blocks in order, once each. Its place is kept by a durable
 // JetStream consumer: a block is acknowledged when the next one is asked
-// for (or at Close), so that after a restart of the server or of the
-// process a Replay with the same Durable resumes at the first block not
-// finished with, neither from the start nor skipping one.
+// for (or at Close), so that after a restart of the server, or of the
+// process, a Replay with the same Durable resumes at the first block not
+// finished with, neither from the start nor skipping one. Acknowledgements
+// are sent without waiting (but at Close and at the end): after a crash,
+// the few blocks whose acknowledgement had not reached the server are
+// handed out again. One Replay per Durable at a time.
 //
 // Deliveries lost on the way (in flight during a server restart, or held
 // by a client that died) would otherwise come back only after AckWait and
