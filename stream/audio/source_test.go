@@ -537,3 +537,51 @@ func ExampleOpen() {
 		_ = b // b.Stream, b.First, b.Data[:b.Rows], b.End
 	}
 }
+
+// TestFLACResampledStereo: a FLAC file at 44.1 kHz in stereo, 24 bits, made
+// by the reference encoder, is mixed down and resampled like the same WAV.
+func TestFLACResampledStereo(t *testing.T) {
+	if _, err := exec.LookPath("flac"); err != nil {
+		t.Skip("the flac command is not installed (apt-get install flac); it makes the test file")
+	}
+	for _, c := range []struct {
+		rate, bits int
+		f          float64
+	}{{44100, 24, 3000}, {8000, 16, 1000}, {48000, 16, 11000}} {
+		t.Run(fmt.Sprintf("rate=%d_bits=%d_f=%.0f", c.rate, c.bits, c.f), func(t *testing.T) {
+			dir := t.TempDir()
+			wav, _ := encodeWAV(wavSpec{code: wavPCM, channels: 2, bits: c.bits, rate: c.rate}, sineFrames(c.rate, c.rate, c.f, 0.6, 0.2))
+			wavPath := filepath.Join(dir, "tone.wav")
+			os.WriteFile(wavPath, wav, 0o644)
+			flacPath := filepath.Join(dir, "tone.flac")
+			if out, err := exec.Command("flac", "-s", "-f", "-o", flacPath, wavPath).CombinedOutput(); err != nil {
+				t.Fatalf("flac: %v %s", err, out)
+			}
+			read := func(p string) []float32 {
+				src, err := OpenFile(p, Config{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer src.Close()
+				return readStreamsKeep(t, src, true, 0)["tone"].data
+			}
+			fromFLAC, fromWAV := read(flacPath), read(wavPath)
+			if len(fromFLAC) != 16000 || len(fromWAV) != 16000 {
+				t.Fatalf("%d samples from FLAC, %d from WAV, want 16000", len(fromFLAC), len(fromWAV))
+			}
+			for i := range fromFLAC {
+				if d := fromFLAC[i] - fromWAV[i]; d > 1e-6 || d < -1e-6 {
+					t.Fatalf("sample %d: %v from FLAC, %v from WAV", i, fromFLAC[i], fromWAV[i])
+				}
+			}
+			r, _ := NewResampler(c.rate, 16000)
+			if c.f >= 8000 {
+				if a := rmsDB(fromFLAC, edge(r), 0.4); a > -ResampleStopbandDB {
+					t.Errorf("%.0f Hz comes out at %.1f dB", c.f, a)
+				}
+			} else if e := errDB(fromFLAC, edge(r), c.f, 0.4, 0); e > -ResampleStopbandDB {
+				t.Errorf("error against the ideal tone %.1f dB", e)
+			}
+		})
+	}
+}
