@@ -28,10 +28,10 @@ func (p *Probe) Step(x Matrix, labels []int) (StepResult, error) {
 	p.scratchRow = xb.Data
 	copy(xb.Data, x.Data)
 	p.applyStandardization(xb)
-	var s scratch
-	loss, hits := p.gradients(xb, labels, &s)
+	s := &p.scratch
+	loss, hits := p.gradients(xb, labels, s)
 	labelled := 0
-	z := Matrix{Rows: x.Rows, Cols: p.classes, Data: s.z}
+	z := Matrix{Rows: x.Rows, Cols: p.classes, Data: s.z[:x.Rows*p.classes]}
 	for i, l := range labels {
 		if l < 0 {
 			continue

@@ -117,6 +117,7 @@ type Probe struct {
 	ringFull   bool
 	ringHits   int
 	scratchRow []float32
+	scratch    scratch
 }
 
 // New returns an untrained probe from dim features to classes classes,
@@ -203,7 +204,7 @@ func (p *Probe) Train(x Matrix, labels []int) error {
 	}
 	cfg := &p.cfg
 	bs := min(cfg.BatchSize, len(idx))
-	var s scratch
+	s := &p.scratch
 	xb := NewMatrix(bs, p.dim)
 	lb := make([]int, bs)
 	r := rand.New(rand.NewPCG(cfg.Seed, 0x7368_7566_666c_65)) // "shuffle"
@@ -220,7 +221,7 @@ func (p *Probe) Train(x Matrix, labels []int) error {
 				lb[k] = labels[i]
 			}
 			p.applyStandardization(xb)
-			l, h := p.gradients(xb, lb[:len(batch)], &s)
+			l, h := p.gradients(xb, lb[:len(batch)], s)
 			p.adam()
 			loss += l * float64(len(batch))
 			hits += h
