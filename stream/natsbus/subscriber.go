@@ -155,7 +155,8 @@ func (s *Subscriber) Stats() SubscriberStats {
 }
 
 // Close unsubscribes; once it returns the handler is not called again
-// and C is closed. Blocks still pending in nats.go are discarded.
+// and C is closed. Blocks still pending in nats.go are discarded. Close
+// waits for a handler call in progress, so the handler must not call it.
 func (s *Subscriber) Close() error {
 	var err error
 	s.once.Do(func() {
