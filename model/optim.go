@@ -87,20 +87,25 @@ func (o *SGD) SetState(s OptimState) error {
 }
 
 // Adam is Adam (Kingma and Ba) made additive within a cycle. The step of a
-// cycle is Adam's step on the cycle's summed gradient g, except that its
-// second moment is the one of the cycles before (lagged by one cycle):
+// cycle is Adam's step on the cycle's summed gradient g, except that, once
+// warmed up, its second moment is the one of the cycles before (lagged by
+// one cycle):
 //
 //	theta -= lr/(1-b1^t) * (b1*m + (1-b1)*g) / (sqrt(v/(1-b2^(t-1))) + floor + eps)
 //
 // The momentum part is applied when the cycle opens, the gradient part as
-// each piece of g arrives, and m and v take g when the cycle closes. A
-// weight whose second moment is still zero (every weight in the first
-// cycle, a unit that never had a gradient) has no scale to go by: its
-// gradient is held and stepped as plain Adam when the cycle closes. The
-// floor, a hundredth of the tensor's mean sqrt(v), keeps a weight whose
-// gradient was tiny so far from taking a huge step on a sudden large one
-// (plain Adam bounds that step with the current gradient, which a lagged
-// moment cannot).
+// each piece of g arrives, and m and v take g when the cycle closes.
+//
+// A lagged moment is only as good as its estimate, so:
+//   - for the first Warmup cycles, and for a weight whose second moment is
+//     still zero, the gradient is held and stepped as plain Adam when the
+//     cycle closes (plain Adam bounds a step by the current gradient; a
+//     lagged moment of one or two samples does not);
+//   - the floor, a hundredth of the tensor's mean sqrt(v), keeps a weight
+//     whose gradient was tiny so far from a huge step on a sudden large one;
+//   - a piece that would still move a weight by more than Clip*lr is
+//     clipped there and counted (Clipped): a safety net, never reached by
+//     gradients of ordinary size, where additivity is given up.
 type Adam struct {
 	LR, Beta1, Beta2, Eps float64
 	params                []*Param
@@ -110,6 +115,12 @@ type Adam struct {
 	// den is the preconditioner's denominator for the open cycle, 0 for
 	// weights that wait for the close.
 	den Grads
+	// Warmup is the number of cycles stepped as plain Adam (100).
+	Warmup int64
+	// Clip bounds one applied piece, in units of LR (10).
+	Clip float32
+	// Clipped counts the weights clipped so far.
+	Clipped int64
 }
 
 // FloorFraction is the fraction of a tensor's mean sqrt(v) below which no
@@ -121,7 +132,7 @@ const FloorFraction = 1e-2
 func NewAdam(params []*Param, lr float64) *Adam {
 	o := &Adam{LR: lr, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, params: params,
 		m: NewGrads(params), v: NewGrads(params), acc: NewGrads(params),
-		scratch: NewGrads(params), den: NewGrads(params)}
+		scratch: NewGrads(params), den: NewGrads(params), Warmup: 100, Clip: 10}
 	o.open()
 	return o
 }
@@ -130,8 +141,13 @@ func NewAdam(params []*Param, lr float64) *Adam {
 func (o *Adam) open() error {
 	t := float64(o.t + 1)
 	vCorr := 1 - math.Pow(o.Beta2, t-1)
+	warming := o.t < o.Warmup
 	for i := range o.params {
 		v, den := o.v[i], o.den[i]
+		if warming {
+			zero(den)
+			continue
+		}
 		mean := 0.0
 		for _, x := range v {
 			mean += math.Sqrt(float64(x) / vCorr)
@@ -155,6 +171,8 @@ func (o *Adam) open() error {
 // step computes theta + scale*x/den into scratch (weights with den 0 are
 // left alone) and commits it when every value is finite.
 func (o *Adam) step(x Grads, scale float32) error {
+	limit := o.Clip * float32(o.LR)
+	var clipped int64
 	for i, p := range o.params {
 		d, den := o.scratch[i], o.den[i]
 		for j, xv := range x[i] {
@@ -162,7 +180,13 @@ func (o *Adam) step(x Grads, scale float32) error {
 				d[j] = p.Data[j]
 				continue
 			}
-			d[j] = p.Data[j] + scale*xv/den[j]
+			s := scale * xv / den[j]
+			if s > limit {
+				s, clipped = limit, clipped+1
+			} else if s < -limit {
+				s, clipped = -limit, clipped+1
+			}
+			d[j] = p.Data[j] + s
 		}
 		if !finite(d) {
 			return fmt.Errorf("%w (%s)", ErrNonFinite, p.Name)
@@ -171,6 +195,7 @@ func (o *Adam) step(x Grads, scale float32) error {
 	for i, p := range o.params {
 		copy(p.Data, o.scratch[i])
 	}
+	o.Clipped += clipped
 	return nil
 }
 

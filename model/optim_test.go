@@ -47,6 +47,11 @@ func TestOptimizersAdditive(t *testing.T) {
 				return NewAdam(ps, 0.01)
 			}
 			o1, o2 := mk(p1), mk(p2)
+			for _, o := range []Optimizer{o1, o2} {
+				if a, ok := o.(*Adam); ok {
+					a.Warmup = 3 // most cycles past the warm-up
+				}
+			}
 			for cycle := 0; cycle < 20; cycle++ {
 				gp := randGrads(rng, p1, 1)
 				gn := randGrads(rng, p1, 1)
@@ -79,7 +84,42 @@ func TestOptimizersAdditive(t *testing.T) {
 					}
 				}
 			}
+			if a, ok := o1.(*Adam); ok && a.Clipped != 0 {
+				t.Errorf("%d weights clipped: gradients of ordinary size must not reach the clip", a.Clipped)
+			}
 		})
+	}
+}
+
+// TestAdamWarmupIsPlainAdam: during the warm-up every cycle is exactly
+// Adam's step on the cycle's summed gradient, however it was applied.
+func TestAdamWarmupIsPlainAdam(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	ps := testParams(rng)
+	ref := cloneParams(ps)
+	o := NewAdam(ps, 0.01)
+	m, v := NewGrads(ref), NewGrads(ref)
+	for cycle := 1; cycle <= 10; cycle++ {
+		g1, g2 := randGrads(rng, ps, 1), randGrads(rng, ps, 3)
+		o.Apply(g1)
+		o.Apply(g2)
+		o.EndCycle()
+		b1, b2 := 0.9, 0.999
+		for i, p := range ref {
+			for j := range p.Data {
+				g := float64(g1[i][j] + g2[i][j])
+				m[i][j] = float32(b1*float64(m[i][j]) + (1-b1)*g)
+				v[i][j] = float32(b2*float64(v[i][j]) + (1-b2)*g*g)
+				mh := float64(m[i][j]) / (1 - math.Pow(b1, float64(cycle)))
+				vh := float64(v[i][j]) / (1 - math.Pow(b2, float64(cycle)))
+				p.Data[j] -= float32(0.01 * mh / (math.Sqrt(vh) + 1e-8))
+			}
+		}
+		for i := range ps {
+			if d := maxRelDiff(ps[i].Data, ref[i].Data); d > 1e-5 {
+				t.Fatalf("cycle %d: %s differs from plain Adam by %g", cycle, ps[i].Name, d)
+			}
+		}
 	}
 }
 
@@ -153,6 +193,7 @@ func TestAdamStateResumesMidCycle(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	ps := testParams(rng)
 	o := NewAdam(ps, 0.01)
+	o.Warmup = 1
 	grads := make([]Grads, 12)
 	for i := range grads {
 		grads[i] = randGrads(rng, ps, 1)
@@ -173,6 +214,7 @@ func TestAdamStateResumesMidCycle(t *testing.T) {
 	}
 	ps2 := cloneParams(ps)
 	o2 := NewAdam(ps2, 0.01)
+	o2.Warmup = 1
 	if err := o2.SetState(saved); err != nil {
 		t.Fatal(err)
 	}
