@@ -90,6 +90,7 @@
 // and Generator.LabelsOf give the labels of any id without rendering its
 // audio.
 //
-// Generation runs at about 700 seconds of audio per second on one core
-// (BenchmarkUtterance), so it is never the bottleneck of a learner.
+// Generation runs at 500-700 seconds of audio per second on one core of
+// the development machine (BenchmarkUtterance), Labels at about 100,000,
+// so synthetic speech is never the bottleneck of a learner.
 package synth
