@@ -11,7 +11,7 @@ func TestLearningBeatsRandomInit(t *testing.T) {
 	random := probeAccuracies(t, testEncoder(t, seed), 40, 16)
 	e := testEncoder(t, seed)
 	np, _ := ParseNight("never")
-	p, err := New(Config{Encoder: e, Night: np, Batch: 4, Seed: 3})
+	p, err := New(Config{Encoder: e, Night: np, Batch: 4, Seed: 3, LR: 1e-3})
 	if err != nil {
 		t.Fatal(err)
 	}
