@@ -111,19 +111,14 @@ func TestWebSocketEveryLayer(t *testing.T) {
 func TestSlowClient(t *testing.T) {
 	p := testPipeline(t, actors.NightPolicy{Kind: actors.NightEvery, Every: 16})
 	// A short queue per browser makes the slow one overflow soon.
-	d, s := startDashboard(t, Config{Pipeline: p, ClientQueue: 8, StatsInterval: 50 * time.Millisecond, ColumnsPerSecond: 100})
+	d, s := startDashboard(t, Config{Pipeline: p, ClientQueue: 8, StatsInterval: 50 * time.Millisecond, ColumnsPerSecond: 100,
+		WriteTimeout: 5 * time.Minute})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
-	// The slow client: a 4 KiB receive buffer it never reads, so the
+	// The slow client: a small receive buffer it never reads, so the
 	// server's writes stall once the kernel's buffers are full.
-	dialer := &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
-		var serr error
-		err := rc.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
-		return errors.Join(err, serr)
-	}}
-	slowHTTP := &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}}
-	slow, _, err := websocket.Dial(ctx, wsURL(s), &websocket.DialOptions{HTTPClient: slowHTTP})
+	slow, _, err := websocket.Dial(ctx, wsURL(s), &websocket.DialOptions{HTTPClient: smallBufferClient()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,6 +166,43 @@ func TestSlowClient(t *testing.T) {
 	if n := <-fastGot; n < 50 {
 		t.Errorf("the reading browser got %d messages", n)
 	}
+}
+
+// smallBufferClient dials with a 4 KiB receive buffer.
+func smallBufferClient() *http.Client {
+	dialer := &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+		return errors.Join(err, serr)
+	}}
+	return &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}}
+}
+
+// TestStalledBrowserDisconnected: a browser that accepts nothing for
+// WriteTimeout is disconnected; the others stay.
+func TestStalledBrowserDisconnected(t *testing.T) {
+	p := testPipeline(t, actors.NightPolicy{Kind: actors.NightEvery, Every: 16})
+	d, s := startDashboard(t, Config{Pipeline: p, ClientQueue: 8, StatsInterval: 20 * time.Millisecond, ColumnsPerSecond: 100,
+		WriteTimeout: 300 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	stalled, _, err := websocket.Dial(ctx, wsURL(s), &websocket.DialOptions{HTTPClient: smallBufferClient()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stalled.CloseNow()
+	reading, _, err := websocket.Dial(ctx, wsURL(s), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reading.CloseNow()
+	go readUntil(ctx, reading, func(wsMessage) bool { return false })
+	eventually(t, 10*time.Second, "two browsers connected", func() bool { return d.Counters().Clients == 2 })
+	feed(t, p, "synthetic", stream.Options{Loop: true, Streams: 1})
+	eventually(t, 30*time.Second, "the stalled browser disconnected", func() bool { return d.Counters().Clients == 1 })
+	// The one left is the reader: it still gets messages.
+	sent := d.Counters().Sent
+	eventually(t, 10*time.Second, "messages to the reading browser", func() bool { return d.Counters().Sent > sent+10 })
 }
 
 // TestBrowserGoesAway: a browser that leaves is forgotten and costs

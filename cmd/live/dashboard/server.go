@@ -40,6 +40,9 @@ func Listen(addr string, h http.Handler, log *slog.Logger) (*Server, error) {
 	}
 	if ip := ln.Addr().(*net.TCPAddr).IP; ip.IsLoopback() {
 		h = loopbackOnly(h)
+	} else {
+		log.Warn("dashboard: listening beyond loopback, as asked: anyone who can reach this address can freeze learning and save checkpoints",
+			"addr", ln.Addr().String())
 	}
 	s := &Server{ln: ln, done: make(chan struct{}), srv: &http.Server{
 		Handler:           h,

@@ -330,7 +330,10 @@ $("#save").addEventListener("click", async e => {
 
 let retry = 500;
 function connect() {
-  const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws");
+  // Relative to the page, so the dashboard can be mounted under a prefix.
+  const u = new URL("ws", location.href);
+  u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
+  const ws = new WebSocket(u.href);
   ws.binaryType = "arraybuffer";
   const conn = $("#conn");
   ws.onopen = () => {
