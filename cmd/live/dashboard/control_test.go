@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -220,5 +221,24 @@ func TestSaveInProgress(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 1 {
 		t.Errorf("%d files saved, want 1", len(entries))
+	}
+}
+
+// TestSaveFails: a failed save is a 500 naming the cause, and the page's
+// state shows it.
+func TestSaveFails(t *testing.T) {
+	p := testPipeline(t, actors.NightPolicy{Kind: actors.NightControl})
+	missing := filepath.Join(t.TempDir(), "no-such-dir")
+	_, s := startDashboard(t, Config{Pipeline: p, Save: saver(p, missing)})
+	feed(t, p, "synthetic", stream.Options{Realtime: true, Loop: true, Streams: 1})
+	base := "http://" + s.Addr().String()
+	r, body := postJSON(t, base+"/api/save", "application/json", `{}`, nil)
+	if r.StatusCode != http.StatusInternalServerError || !strings.Contains(body, "no-such-dir") {
+		t.Errorf("save into a missing directory: %d %s", r.StatusCode, body)
+	}
+	var state State
+	getJSON(t, base+"/api/state", &state)
+	if state.Stats.Save == nil || !strings.Contains(state.Stats.Save.Error, "no-such-dir") || state.Stats.SaveBusy {
+		t.Errorf("state after a failed save: %+v", state.Stats.Save)
 	}
 }
