@@ -88,6 +88,9 @@ type layerOptions struct {
 	paused  *atomic.Bool // the global third factor
 	k       int
 	inspect func(layer int, b *frame.Block)
+	// last marks the pipeline's last layer, which records the latency from
+	// audio entering the pipeline to its frames leaving.
+	last bool
 }
 
 // layerCore is the part of a layer that survives a restart: weights,
@@ -112,6 +115,10 @@ type layerCore[S, W any] struct {
 	renamed map[string]string
 	ends    []frame.Block // End blocks owed downstream after a restart
 	partner partnerRef[W]
+	// pend is the last learned window whose frame gradient is still
+	// gathering: the next block's negatives score against its frames, and
+	// one weight gradient then serves both uses.
+	pend    pendingGrad[W]
 	memory  *memory[W]
 	frozen  atomic.Bool
 	batched int // blocks learned since the last optimiser step
@@ -133,6 +140,22 @@ type partnerRef[W any] struct {
 	stream string
 	w      W
 	ok     bool
+}
+
+type pendingGrad[W any] struct {
+	stream string
+	w      W
+	dz     []float32
+	ok     bool
+}
+
+// flushPend back-propagates the gathered gradient of the pending window.
+func (c *layerCore[S, W]) flushPend() {
+	if !c.pend.ok {
+		return
+	}
+	c.u.Backprop(c.pend.w, c.pend.dz, c.grads)
+	c.pend = pendingGrad[W]{}
 }
 
 type nightState[W any] struct {
@@ -233,6 +256,9 @@ func (c *layerCore[S, W]) block(ctx actor.Context, m *blockMsg) {
 		// Keep the stream's boundary: end it with no new rows.
 		b = &frame.Block{Stream: b.Stream, End: true, Cols: c.u.InWidth(), First: b.First}
 	}
+	if c.pend.ok && c.pend.stream == id {
+		c.flushPend() // Forward is about to reuse the window's buffers
+	}
 	e := c.streams[id]
 	if e == nil {
 		phase := 0
@@ -249,6 +275,9 @@ func (c *layerCore[S, W]) block(ctx actor.Context, m *blockMsg) {
 		Data: append([]float32(nil), out...), Rate: c.opt.outRate, End: b.End, Model: c.opt.version}
 	e.first += int64(rows)
 	c.stats.frames(rows, m.born)
+	if c.opt.last && !m.born.IsZero() && rows > 0 {
+		c.stats.latency(time.Since(m.born))
+	}
 	// Inference first: the next layer works while this one learns.
 	c.taps.emit(&ob, m.born)
 	c.forward(&blockMsg{b: ob, born: m.born})
@@ -280,13 +309,32 @@ func (c *layerCore[S, W]) learn(ctx actor.Context, id string, e *streamEntry[S, 
 	}
 	var pos, neg model.Terms
 	switch c.opt.policy.Kind {
-	case NightNever:
-		pos, neg = c.u.Learn(e.s, true, partnerOrZero(partner, hasPartner), nil, c.grads)
-	case NightAlternate:
-		pos, neg = c.u.Learn(e.s, true, partnerOrZero(partner, hasPartner), c.rng, c.grads)
+	case NightNever, NightAlternate:
+		var coin *rand.Rand
+		if c.opt.policy.Kind == NightAlternate {
+			coin = c.rng
+		}
+		dz := c.u.NewDz(w)
+		var negDz []float32
+		immediate := false
+		if hasPartner && dz != nil {
+			if c.pend.ok && c.partner.ok && c.partner.stream == c.pend.stream && c.partner.stream != id {
+				negDz = c.pend.dz
+			} else {
+				negDz, immediate = c.u.NewDz(partner), true
+			}
+		}
+		pos, neg = c.u.Learn(e.s, true, partnerOrZero(partner, hasPartner), coin, c.grads, dz, negDz)
+		if immediate {
+			c.u.Backprop(partner, negDz, c.grads)
+		}
+		c.flushPend()
+		if dz != nil {
+			c.pend = pendingGrad[W]{stream: id, w: w, dz: dz, ok: true}
+		}
 	default:
 		var none W
-		pos, _ = c.u.Learn(e.s, true, none, nil, c.grads)
+		pos, _ = c.u.Learn(e.s, true, none, nil, c.grads, nil, nil)
 		if hasPartner && c.u.Rows(w) > 0 && c.u.Rows(partner) > 0 {
 			r := record[W]{w: c.u.Capture(w), partner: c.u.Capture(partner)}
 			r.bytes = int64(c.u.Bytes(r.w) + c.u.Bytes(r.partner))
@@ -336,6 +384,7 @@ func partnerOrZero[W any](w W, ok bool) W {
 
 // apply hands the accumulated gradient to the optimiser.
 func (c *layerCore[S, W]) apply() {
+	c.flushPend()
 	if !c.dirty {
 		return
 	}
@@ -428,6 +477,7 @@ func (c *layerCore[S, W]) restarted() {
 	c.grads.Zero()
 	c.dirty = false
 	c.night = nil
+	c.pend = pendingGrad[W]{}
 	if id := c.current; id != "" {
 		name := id
 		if r, ok := c.renamed[id]; ok {

@@ -188,7 +188,7 @@ func New(cfg Config) (*Pipeline, error) {
 		o := layerOptions{n: layer, inRate: e.Config.FrameRate(layer - 1), outRate: e.Config.FrameRate(layer),
 			policy: cfg.Night, batch: cfg.Batch, memory: cfg.MemoryBytes, slice: cfg.NightSlice,
 			skipAt: cfg.SkipBacklog, seed: cfg.Seed, det: cfg.Deterministic, version: cfg.Version,
-			log: log, paused: &p.paused, k: e.Config.K, inspect: cfg.Inspect}
+			log: log, paused: &p.paused, k: e.Config.K, inspect: cfg.Inspect, last: layer == cfg.Last}
 		if layer == 1 {
 			o.inRate = model.SampleRate
 		}

@@ -17,8 +17,16 @@ type unit[S, W any] interface {
 	Frames(s S) int64
 	Window(s S) W
 	// Learn scores the live window of s: positives, and negatives against
-	// partner when it is not nil (partner's frames must be current).
-	Learn(s S, pos bool, partner W, coin *rand.Rand, g model.Grads) (p, n model.Terms)
+	// partner when it is not nil (partner's frames must be current). With
+	// dz (and negDz) not nil, the gradient reaching the frames of the
+	// window (and of the partner) is added there instead of being
+	// back-propagated: Backprop does that once a window has all of it.
+	Learn(s S, pos bool, partner W, coin *rand.Rand, g model.Grads, dz, negDz []float32) (p, n model.Terms)
+	// NewDz returns a zeroed gradient buffer for the frames of w, or nil
+	// when the layer's frames take no gradient from its loss elsewhere (the
+	// GRU's targets are constants).
+	NewDz(w W) []float32
+	Backprop(w W, dz []float32, g model.Grads)
 	// Capture copies a window for a later replay; Rows of a window.
 	Capture(w W) W
 	Rows(w W) int
@@ -51,9 +59,15 @@ func (u *convUnit) Forward(s *model.ConvStream, x []float32, rows int, end bool)
 	return u.l.Forward(s, x, rows, end)
 }
 
-func (u *convUnit) Learn(s *model.ConvStream, pos bool, partner *model.ConvWindow, coin *rand.Rand, g model.Grads) (model.Terms, model.Terms) {
-	return u.l.Learn(s.Window(), model.Learning{Positive: pos, Negative: partner, Coin: coin}, g, &u.sc)
+func (u *convUnit) Learn(s *model.ConvStream, pos bool, partner *model.ConvWindow, coin *rand.Rand, g model.Grads, dz, negDz []float32) (model.Terms, model.Terms) {
+	return u.l.Learn(s.Window(), model.Learning{Positive: pos, Negative: partner, Coin: coin, DZ: dz, NegDZ: negDz}, g, &u.sc)
 }
+
+func (u *convUnit) NewDz(w *model.ConvWindow) []float32 {
+	return make([]float32, w.Rows*u.l.Conv.Cout)
+}
+
+func (u *convUnit) Backprop(w *model.ConvWindow, dz []float32, g model.Grads) { u.l.Backprop(w, dz, g) }
 
 func (u *convUnit) Capture(w *model.ConvWindow) *model.ConvWindow { return u.l.Capture(w) }
 
@@ -92,9 +106,12 @@ func (u *gruUnit) Forward(s *model.GRUStream, x []float32, rows int, end bool) [
 	return u.l.Forward(s, x, rows, end)
 }
 
-func (u *gruUnit) Learn(s *model.GRUStream, pos bool, partner *model.GRUWindow, coin *rand.Rand, g model.Grads) (model.Terms, model.Terms) {
+func (u *gruUnit) Learn(s *model.GRUStream, pos bool, partner *model.GRUWindow, coin *rand.Rand, g model.Grads, _, _ []float32) (model.Terms, model.Terms) {
 	return u.l.Learn(s, s.Window(), model.GRULearning{Positive: pos, Negative: partner, Coin: coin}, g, &u.sc)
 }
+
+func (u *gruUnit) NewDz(*model.GRUWindow) []float32                  { return nil }
+func (u *gruUnit) Backprop(*model.GRUWindow, []float32, model.Grads) {}
 
 func (u *gruUnit) Capture(w *model.GRUWindow) *model.GRUWindow  { return u.l.Capture(w) }
 func (u *gruUnit) Snapshot(w *model.GRUWindow) *model.GRUWindow { return u.l.Capture(w) }

@@ -178,6 +178,12 @@ type Learning struct {
 	Coin *rand.Rand
 	// Weight is the weight of every pair; 0 means 1/K.
 	Weight float32
+	// DZ and NegDZ, when not nil, receive (are added) the gradients that
+	// reach the frames of the window and of the negative window (Rows x
+	// Cout each), which Learn then does not back-propagate: the caller
+	// calls Backprop once a window has gathered all of its gradient, one
+	// weight gradient per window rather than one per use.
+	DZ, NegDZ []float32
 }
 
 // LearnScratch holds buffers reused across Learn calls.
@@ -253,13 +259,21 @@ func (l *ConvLayer) Learn(w *ConvWindow, lr Learning, g Grads, sc *LearnScratch)
 		sc.weights[k] = wt
 	}
 	h.Score(sc.ctx, n, &sc.sc)
-	sc.dz = growZero(sc.dz, w.Rows*C)
-	if len(sc.pos) > 0 {
-		pos = sc.sc.Hinge(w.Z, sc.pos, Positive, sc.weights, sc.dz)
+	dz := lr.DZ
+	if dz == nil {
+		sc.dz = growZero(sc.dz, w.Rows*C)
+		dz = sc.dz
 	}
+	if len(sc.pos) > 0 {
+		pos = sc.sc.Hinge(w.Z, sc.pos, Positive, sc.weights, dz)
+	}
+	dzn := lr.NegDZ
 	if len(sc.neg) > 0 {
-		sc.dzn = growZero(sc.dzn, negw.Rows*C)
-		neg = sc.sc.Hinge(negw.Z, sc.neg, Negative, sc.weights, sc.dzn)
+		if dzn == nil {
+			sc.dzn = growZero(sc.dzn, negw.Rows*C)
+			dzn = sc.dzn
+		}
+		neg = sc.sc.Hinge(negw.Z, sc.neg, Negative, sc.weights, dzn)
 	}
 	sc.dctx = growZero(sc.dctx, n*C)
 	var dWc []float32
@@ -268,13 +282,21 @@ func (l *ConvLayer) Learn(w *ConvWindow, lr Learning, g Grads, sc *LearnScratch)
 	}
 	sc.sc.Backward(sc.dctx, g[2], dWc)
 	for i, r := range sc.rows {
-		axpy(1, sc.dctx[i*C:(i+1)*C], sc.dz[int(r)*C:int(r+1)*C])
+		axpy(1, sc.dctx[i*C:(i+1)*C], dz[int(r)*C:int(r+1)*C])
 	}
-	ReLUGrad(w.A, sc.dz)
-	c.WeightGrad(w.XP, w.Rows, sc.dz, g[0], g[1])
-	if len(sc.neg) > 0 {
-		ReLUGrad(negw.A, sc.dzn)
-		c.WeightGrad(negw.XP, negw.Rows, sc.dzn, g[0], g[1])
+	if lr.DZ == nil {
+		l.Backprop(w, dz, g)
+	}
+	if len(sc.neg) > 0 && lr.NegDZ == nil {
+		l.Backprop(negw, dzn, g)
 	}
 	return
+}
+
+// Backprop turns the gradient dz reaching the frames of window w (Rows x
+// Cout, overwritten) into the gradient of the convolution's weights. w's
+// pre-activations must be those its frames were scored with.
+func (l *ConvLayer) Backprop(w *ConvWindow, dz []float32, g Grads) {
+	ReLUGrad(w.A, dz[:w.Rows*l.Conv.Cout])
+	l.Conv.WeightGrad(w.XP, w.Rows, dz, g[0], g[1])
 }

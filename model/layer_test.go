@@ -163,3 +163,30 @@ func TestGRULayerStreamsLikeBatch(t *testing.T) {
 		})
 	}
 }
+
+// TestConvLearnDeferred: gathering the gradients of the window and of the
+// negative window and back-propagating each once gives what Learn gives
+// when it back-propagates them itself.
+func TestConvLearnDeferred(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	l := &ConvLayer{Conv: NewConv1d(3, 6, 4, 2, 1, rng), Head: NewHead(3, 6, 6, false, rng), Every: 2}
+	tin := 60
+	wa := &ConvWindow{XP: l.Conv.Pad(randn(rng, tin*3, 1), tin, nil), Rows: l.Conv.OutLen(tin), Phase: 1}
+	wb := &ConvWindow{XP: l.Conv.Pad(randn(rng, tin*3, 1), tin, nil), Rows: l.Conv.OutLen(tin)}
+	l.Recompute(wa)
+	l.Recompute(wb)
+	var sc LearnScratch
+	direct := NewGrads(l.Params())
+	l.Learn(wa, Learning{Positive: true, Negative: wb}, direct, &sc)
+	deferred := NewGrads(l.Params())
+	dza := make([]float32, wa.Rows*6)
+	dzb := make([]float32, wb.Rows*6)
+	l.Learn(wa, Learning{Positive: true, Negative: wb, DZ: dza, NegDZ: dzb}, deferred, &sc)
+	l.Backprop(wa, dza, deferred)
+	l.Backprop(wb, dzb, deferred)
+	for i := range direct {
+		if d := maxRelDiff(deferred[i], direct[i]); d > 1e-5 {
+			t.Errorf("%s differs by %g", l.Params()[i].Name, d)
+		}
+	}
+}
