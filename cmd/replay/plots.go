@@ -62,5 +62,5 @@ func (t *trainer) plotLoss() error {
 	p.Legend.Left = false
 	p.Legend.XOffs = 0
 	_ = draw.PosRight
-	return p.Save(9*vg.Inch, 5*vg.Inch, t.rd.file("loss.png"))
+	return p.Save(9*vg.Inch, 5*vg.Inch, t.rd.File("loss.png"))
 }

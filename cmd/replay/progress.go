@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -105,11 +104,4 @@ func (p *progress) close() {
 	if p.bar != nil {
 		_ = p.bar.Finish()
 	}
-}
-
-// flagValues returns every flag's value, for config.json.
-func flagValues(fs *flag.FlagSet) map[string]string {
-	out := map[string]string{}
-	fs.VisitAll(func(f *flag.Flag) { out[f.Name] = f.Value.String() })
-	return out
 }

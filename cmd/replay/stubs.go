@@ -6,13 +6,10 @@ import (
 	"io"
 )
 
-// These commands are wired in the next steps.
+// probe and encode are wired to cmd/replay/eval next.
 func cmdProbe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return fmt.Errorf("probe is not built yet")
 }
 func cmdEncode(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return fmt.Errorf("encode is not built yet")
-}
-func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return fmt.Errorf("bench is not built yet")
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"clapp/cmd/internal/cli"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,9 +24,9 @@ import (
 )
 
 type trainFlags struct {
-	common   commonFlags
-	nats     natsFlags
-	size     sizeFlags
+	common   cli.CommonFlags
+	nats     cli.NATSFlags
+	size     cli.SizeFlags
 	data     string
 	split    string
 	minutes  float64
@@ -43,7 +44,7 @@ type trainFlags struct {
 	chunk    int
 	lr       float64
 	batch    int
-	memory   byteSize
+	memory   cli.ByteSize
 	publish  bool
 	run      string
 	every    time.Duration
@@ -63,9 +64,9 @@ own CLAPP loss, and writes a run directory (configuration, seed, commit, the
 ids of the data read, results, loss curves, checkpoints).`
 
 func (f *trainFlags) register(fs *flag.FlagSet) {
-	f.common.register(fs)
-	f.nats.register(fs)
-	f.size.register(fs)
+	f.common.Register(fs)
+	f.nats.Register(fs)
+	f.size.Register(fs)
 	fs.StringVar(&f.data, "data", "synthetic", "what to learn from: synthetic, a LibriSpeech or WAV directory, a file, or nats://clapp_RUN_audio (a recorded stream)")
 	fs.StringVar(&f.split, "split", "", "file of utterance ids to learn from, e.g. ../shared/data/cpc/train_split.txt")
 	fs.Float64Var(&f.minutes, "minutes", 0, "train for this many minutes of wall time (default: one pass over a dataset, 10 minutes of synthetic speech)")
@@ -93,7 +94,7 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.progress, "progress", "auto", "progress bar: auto (on a terminal), on or off")
 	fs.BoolVar(&f.det, "deterministic", false, "fixed schedule of day and night (reproducible bit for bit)")
 	fs.BoolVar(&f.shuffle, "shuffle", true, "read a dataset's files in a seeded random order")
-	fs.BoolVar(&f.size.split, "split-wpred", false, "same as --wpred split")
+	fs.BoolVar(&f.size.Split, "split-wpred", false, "same as --wpred split")
 }
 
 func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -109,7 +110,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	switch f.wpred {
 	case "symmetric":
 	case "split":
-		f.size.split = true
+		f.size.Split = true
 	default:
 		return fmt.Errorf("--wpred %q: want symmetric or split", f.wpred)
 	}
@@ -140,22 +141,22 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if f.modules == 0 {
 		f.modules = 6
 	}
-	log, backend, err := f.common.setup(stderr)
+	log, backend, err := f.common.Setup(stderr)
 	if err != nil {
 		return err
 	}
-	rd, err := newRunDir(f.common.runsDir, "train", f.common.runName)
+	rd, err := cli.NewRunDir(f.common.RunsDir, "train", f.common.RunName)
 	if err != nil {
 		return err
 	}
-	log.Info("run directory", "path", rd.path)
+	log.Info("run directory", "path", rd.Path)
 	if f.run == "" {
-		f.run = strings.NewReplacer(".", "_", "/", "_").Replace(filepath.Base(rd.path))
+		f.run = strings.NewReplacer(".", "_", "/", "_").Replace(filepath.Base(rd.Path))
 	}
 	if f.ckpt == "" {
-		f.ckpt = rd.file("checkpoint.safetensors")
+		f.ckpt = rd.File("checkpoint.safetensors")
 	}
-	cfg, err := f.size.config(backend)
+	cfg, err := f.size.Config(backend)
 	if err != nil {
 		return err
 	}
@@ -181,12 +182,12 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if f.batch == 0 {
 		f.batch = f.streams
 	}
-	info := newRunInfo("train", args, backend.Name())
-	if err := rd.writeJSON("config.json", map[string]any{"run": info, "flags": flagValues(fs), "encoder": enc.Config, "seed": f.seed}); err != nil {
+	info := cli.NewRunInfo("train", args, backend.Name())
+	if err := rd.WriteJSON("config.json", map[string]any{"run": info, "flags": cli.FlagValues(fs), "encoder": enc.Config, "seed": f.seed}); err != nil {
 		return err
 	}
 
-	bus, err := f.nats.open(log)
+	bus, err := f.nats.Open(log)
 	if err != nil {
 		return fmt.Errorf("nats: %w", err)
 	}
@@ -333,7 +334,7 @@ type learner interface {
 
 type trainer struct {
 	f       *trainFlags
-	rd      *runDir
+	rd      *cli.RunDir
 	log     *slog.Logger
 	p       learner
 	enc     *model.Encoder
@@ -359,7 +360,7 @@ func (t *trainer) audioTotal() float64 {
 // loop feeds the source until the budget is spent, the data ends or ctx
 // is cancelled, with progress, reports and periodic checkpoints.
 func (t *trainer) loop(ctx context.Context, src stream.Source, budgetAudio float64, budgetWall time.Duration, stderr io.Writer) error {
-	prog := newProgress(t.f.progress, t.f.common.logFormat, stderr, budgetAudio, budgetWall, t.prior.AudioSeconds)
+	prog := newProgress(t.f.progress, t.f.common.LogFormat, stderr, budgetAudio, budgetWall, t.prior.AudioSeconds)
 	defer prog.close()
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
@@ -523,16 +524,16 @@ func (t *trainer) finish(ckpt string, interrupted bool) error {
 	}
 	t.mu.Unlock()
 	sort.Strings(ids)
-	if err := t.rd.writeLines("data_ids.txt", ids); err != nil {
+	if err := t.rd.WriteLines("data_ids.txt", ids); err != nil {
 		return err
 	}
-	if err := t.rd.writeJSON("loss_curve.json", curve); err != nil {
+	if err := t.rd.WriteJSON("loss_curve.json", curve); err != nil {
 		return err
 	}
 	if len(t.skipped) > 0 {
-		t.log.Warn("files skipped", "count", len(t.skipped), "list", t.rd.file("results.json"))
+		t.log.Warn("files skipped", "count", len(t.skipped), "list", t.rd.File("results.json"))
 	}
-	return t.rd.writeJSON("results.json", res)
+	return t.rd.WriteJSON("results.json", res)
 }
 
 func (t *trainer) summary(ckpt string) string {
@@ -541,7 +542,7 @@ func (t *trainer) summary(ckpt string) string {
 	wall := time.Since(t.started)
 	var b strings.Builder
 	fmt.Fprintf(&b, "learned %.2f h of audio (%.2f h this run) in %s: %.2f s of audio per second\n",
-		(t.prior.AudioSeconds+t.audio)/3600, t.audio/3600, fmtDuration(wall), t.audio/wall.Seconds())
+		(t.prior.AudioSeconds+t.audio)/3600, t.audio/3600, cli.FormatDuration(wall), t.audio/wall.Seconds())
 	fmt.Fprintf(&b, "%-6s %10s %9s %9s %8s %8s %7s %8s\n", "layer", "frames", "loss+", "loss-", "active+", "active-", "nights", "skipped")
 	for _, s := range t.p.Stats() {
 		fmt.Fprintf(&b, "%-6d %10d %9.3f %9.3f %8.2f %8.2f %7d %8d\n", s.Layer, s.Frames, s.LossPos, s.LossNeg, s.ActivePos, s.ActiveNeg, s.Nights, s.Skipped)
@@ -549,7 +550,7 @@ func (t *trainer) summary(ckpt string) string {
 	if len(t.skipped) > 0 {
 		fmt.Fprintf(&b, "%d files skipped (named in results.json)\n", len(t.skipped))
 	}
-	fmt.Fprintf(&b, "checkpoint: %s\nrun directory: %s", ckpt, t.rd.path)
+	fmt.Fprintf(&b, "checkpoint: %s\nrun directory: %s", ckpt, t.rd.Path)
 	return b.String()
 }
 

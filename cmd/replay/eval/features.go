@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -166,6 +167,11 @@ func (f Features) Describe(n int) string {
 // whose centre is nearest the cell's centre. n is at most the grid length
 // of the audio, floor(len(samples)/160); beyond the last frame of a layer
 // its last frame is repeated.
+//
+// The encoder runs over the audio in blocks of one second, as the layer
+// actors do, and every frame goes to its grid positions as it comes out:
+// memory holds the grid and one block per layer, not the utterance's
+// frames at 3200 Hz.
 func (f Features) Grid(samples []float32, n int) [][]float32 {
 	if f.Encoder == nil {
 		m := f.mfcc
@@ -173,40 +179,93 @@ func (f Features) Grid(samples []float32, n int) [][]float32 {
 		return [][]float32{gridRows(x, m.Dim(), m.Frames(len(samples)), n)}
 	}
 	enc := inference(f.Encoder)
-	outs := enc.Encode(samples)
-	grid := make([][]float32, len(outs))
-	for i, z := range outs {
+	L := enc.Layers()
+	accs := make([]*gridAcc, L)
+	grid := make([][]float32, L)
+	for i := range accs {
 		layer := i + 1
-		w := f.Width(layer)
-		frames := len(z) / w
-		if !f.pooled(layer) {
-			grid[i] = gridRows(z, w, frames, n, f.geo.Field(layer).Nearest)
-			continue
+		accs[i] = newGridAcc(f.geo.Field(layer), f.geo.Frames(layer, len(samples)), n, f.Width(layer), f.pooled(layer))
+		grid[i] = accs[i].g
+	}
+	if len(samples) == 0 {
+		return grid
+	}
+	convs := make([]*model.ConvStream, len(enc.Convs))
+	for i, l := range enc.Convs {
+		convs[i] = l.NewStream(0)
+	}
+	top := enc.Top.NewStream(0)
+	const block = model.SampleRate // one second
+	for off := 0; off < len(samples); off += block {
+		x := samples[off:min(off+block, len(samples))]
+		end := off+block >= len(samples)
+		rows := len(x)
+		for i, l := range enc.Convs {
+			x = l.Forward(convs[i], x, rows, end) // aliases the stream; the next layer copies it
+			rows = len(x) / l.Conv.Cout
+			accs[i].add(x, rows)
 		}
-		fd := f.geo.Field(layer)
-		g := make([]float32, n*w)
-		for j := range n {
-			dst := g[j*w : (j+1)*w]
-			lo, hi := fd.Pool(j, frames)
-			if lo >= hi {
-				if t := fd.Nearest(j, frames); t >= 0 {
-					copy(dst, z[t*w:(t+1)*w])
+		accs[L-1].add(enc.Top.Forward(top, x, rows, end), rows)
+	}
+	for i, a := range accs {
+		if a.seen != a.frames {
+			panic(fmt.Sprintf("eval: layer %d gave %d frames for %d samples, its geometry says %d", i+1, a.seen, len(samples), a.frames))
+		}
+	}
+	return grid
+}
+
+// gridAcc collects one layer's frames, as they come, into grid positions.
+type gridAcc struct {
+	g      []float32
+	w      int
+	routes []route // by frame, ascending
+	next   int     // first route not yet applied
+	seen   int     // frames received
+	frames int     // frames the layer will have
+}
+
+// route sends frame t, times weight, to grid position j.
+type route struct {
+	t, j   int32
+	weight float32
+}
+
+func newGridAcc(fd labels.Field, frames, n, w int, pooled bool) *gridAcc {
+	a := &gridAcc{g: make([]float32, n*w), w: w, frames: frames}
+	for j := range n {
+		if pooled {
+			if lo, hi := fd.Pool(j, frames); lo < hi {
+				for t := lo; t < hi; t++ {
+					a.routes = append(a.routes, route{int32(t), int32(j), 1 / float32(hi-lo)})
 				}
 				continue
 			}
-			for t := lo; t < hi; t++ {
-				for k, v := range z[t*w : (t+1)*w] {
-					dst[k] += v
-				}
-			}
-			inv := 1 / float32(hi-lo)
-			for k := range dst {
-				dst[k] *= inv
-			}
 		}
-		grid[i] = g
+		if t := fd.Nearest(j, frames); t >= 0 {
+			a.routes = append(a.routes, route{int32(t), int32(j), 1})
+		}
 	}
-	return grid
+	slices.SortStableFunc(a.routes, func(x, y route) int { return int(x.t) - int(y.t) })
+	return a
+}
+
+// add takes the layer's next rows frames (rows x w).
+func (a *gridAcc) add(z []float32, rows int) {
+	first := a.seen
+	a.seen += rows
+	for ; a.next < len(a.routes) && int(a.routes[a.next].t) < a.seen; a.next++ {
+		r := a.routes[a.next]
+		src := z[(int(r.t)-first)*a.w : (int(r.t)-first+1)*a.w]
+		dst := a.g[int(r.j)*a.w : (int(r.j)+1)*a.w]
+		if r.weight == 1 {
+			copy(dst, src)
+			continue
+		}
+		for k, v := range src {
+			dst[k] += r.weight * v
+		}
+	}
 }
 
 // gridRows picks rows of x (frames rows of w values) for grid positions

@@ -2,6 +2,7 @@ package eval
 
 import (
 	"io"
+	"log/slog"
 	"os"
 	"sync"
 	"time"
@@ -36,19 +37,31 @@ func ensureBLAS(cfg Config) {
 	})
 }
 
-// bar is a progress bar on a terminal, or nothing.
+// bar is a progress bar on a terminal; elsewhere (a log file, CI) it logs
+// a line at most every logEvery instead, unless Config.Quiet.
 type bar struct {
 	pb *progressbar.ProgressBar
 	mu sync.Mutex
+	// Without a terminal:
+	log         *slog.Logger
+	what        string
+	total, done int
+	start, last time.Time
 }
 
+const logEvery = 30 * time.Second
+
 func newBar(cfg Config, total int, what string) *bar {
+	if cfg.Quiet {
+		return &bar{}
+	}
 	w := cfg.Progress
 	if w == nil {
 		w = os.Stderr
 	}
-	if cfg.Quiet || !isTerminal(w) {
-		return &bar{}
+	if !isTerminal(w) {
+		now := time.Now()
+		return &bar{log: cfg.Logger, what: what, total: total, start: now, last: now}
 	}
 	return &bar{pb: progressbar.NewOptions(total,
 		progressbar.OptionSetWriter(w),
@@ -62,12 +75,21 @@ func newBar(cfg Config, total int, what string) *bar {
 }
 
 func (b *bar) add(n int) {
-	if b.pb == nil {
-		return
-	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.pb.Add(n)
+	if b.pb != nil {
+		b.pb.Add(n)
+		return
+	}
+	if b.log == nil {
+		return
+	}
+	b.done += n
+	if now := time.Now(); now.Sub(b.last) >= logEvery {
+		b.last = now
+		b.log.Info("eval: progress", "what", b.what, "done", b.done, "of", b.total,
+			"elapsed", now.Sub(b.start).Round(time.Second))
+	}
 }
 
 func (b *bar) describe(s string) {

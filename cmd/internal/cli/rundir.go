@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -10,16 +10,17 @@ import (
 	"time"
 )
 
-// runDir is the directory a command writes everything into (its
+// RunDir is the directory a command writes everything into (its
 // configuration, seed, the commit of the code, the data it read, its
 // results and plots), so that any number in a report can be traced and
 // rerun.
-type runDir struct {
-	path    string
-	started time.Time
+type RunDir struct {
+	Path    string
+	Started time.Time
 }
 
-func newRunDir(root, cmd, name string) (*runDir, error) {
+// NewRunDir makes root/<UTC time>-<cmd>[-name], unique.
+func NewRunDir(root, cmd, name string) (*RunDir, error) {
 	now := time.Now().UTC()
 	base := now.Format("20060102-150405") + "-" + cmd
 	if name != "" {
@@ -39,31 +40,33 @@ func newRunDir(root, cmd, name string) (*runDir, error) {
 		}
 		path = filepath.Join(root, fmt.Sprintf("%s-%d", base, i))
 	}
-	return &runDir{path: path, started: now}, nil
+	return &RunDir{Path: path, Started: now}, nil
 }
 
-func (r *runDir) file(name string) string { return filepath.Join(r.path, name) }
+// File returns the path of a file in the run directory.
+func (r *RunDir) File(name string) string { return filepath.Join(r.Path, name) }
 
-// writeJSON writes v, indented, atomically enough for a report file.
-func (r *runDir) writeJSON(name string, v any) error {
+// WriteJSON writes v indented, through a temporary file.
+func (r *RunDir) WriteJSON(name string, v any) error {
 	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
-	tmp := r.file(name + ".tmp")
+	tmp := r.File(name + ".tmp")
 	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
 		return err
 	}
-	return os.Rename(tmp, r.file(name))
+	return os.Rename(tmp, r.File(name))
 }
 
-func (r *runDir) writeLines(name string, lines []string) error {
-	return os.WriteFile(r.file(name), []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+// WriteLines writes one line per string.
+func (r *RunDir) WriteLines(name string, lines []string) error {
+	return os.WriteFile(r.File(name), []byte(strings.Join(lines, "\n")+"\n"), 0o644)
 }
 
-// codeVersion returns the commit of the working tree the command runs
+// CodeVersion returns the commit of the working tree the command runs
 // from, with "+dirty" when it has uncommitted changes, or "unknown".
-func codeVersion() string {
+func CodeVersion() string {
 	out, err := exec.Command("git", "rev-parse", "HEAD").Output()
 	if err != nil {
 		return "unknown"
@@ -75,17 +78,18 @@ func codeVersion() string {
 	return v
 }
 
-// runInfo is the header of every run's config.json.
-type runInfo struct {
+// RunInfo is the header of every run's config.json.
+type RunInfo struct {
 	Command string    `json:"command"`
 	Args    []string  `json:"args"`
 	Commit  string    `json:"commit"`
 	Started time.Time `json:"started"`
 	Host    string    `json:"host"`
-	GoBLAS  string    `json:"blas"`
+	BLAS    string    `json:"blas"`
 }
 
-func newRunInfo(cmd string, args []string, blasName string) runInfo {
+// NewRunInfo describes a run of cmd with args.
+func NewRunInfo(cmd string, args []string, blasName string) RunInfo {
 	host, _ := os.Hostname()
-	return runInfo{Command: cmd, Args: args, Commit: codeVersion(), Started: time.Now().UTC(), Host: host, GoBLAS: blasName}
+	return RunInfo{Command: cmd, Args: args, Commit: CodeVersion(), Started: time.Now().UTC(), Host: host, BLAS: blasName}
 }
