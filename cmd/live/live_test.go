@@ -411,4 +411,3 @@ func TestSignalsCheckpoint(t *testing.T) {
 		}
 	}
 }
-
