@@ -139,74 +139,85 @@ func NewAdam(params []*Param, lr float64) *Adam {
 
 // open prepares the cycle t+1: its denominators, then its momentum part.
 func (o *Adam) open() error {
+	if o.t < o.Warmup {
+		for _, den := range o.den {
+			zero(den)
+		}
+		return nil
+	}
 	t := float64(o.t + 1)
 	vCorr := 1 - math.Pow(o.Beta2, t-1)
-	warming := o.t < o.Warmup
-	for i := range o.params {
-		v, den := o.v[i], o.den[i]
-		if warming {
-			zero(den)
-			continue
-		}
+	lrT := o.LR / (1 - math.Pow(o.Beta1, t))
+	iv := float32(1 / vCorr)
+	scale := float32(-lrT * o.Beta1)
+	limit := o.Clip * float32(o.LR)
+	var clipped int64
+	for i, p := range o.params {
+		v, den, m, w := o.v[i], o.den[i], o.m[i], p.Data
 		mean := 0.0
 		for _, x := range v {
-			mean += math.Sqrt(float64(x) / vCorr)
+			mean += float64(sqrt32(x * iv))
 		}
 		if len(v) > 0 {
 			mean /= float64(len(v))
 		}
-		floor := FloorFraction*mean + o.Eps
+		floor := float32(FloorFraction*mean + o.Eps)
 		for j, x := range v {
 			if x == 0 {
 				den[j] = 0
 				continue
 			}
-			den[j] = float32(math.Sqrt(float64(x)/vCorr) + floor)
-		}
-	}
-	lrT := o.LR / (1 - math.Pow(o.Beta1, t))
-	return o.step(o.m, float32(-lrT*o.Beta1))
-}
-
-// step computes theta + scale*x/den into scratch (weights with den 0 are
-// left alone) and commits it when every value is finite.
-func (o *Adam) step(x Grads, scale float32) error {
-	limit := o.Clip * float32(o.LR)
-	var clipped int64
-	for i, p := range o.params {
-		d, den := o.scratch[i], o.den[i]
-		for j, xv := range x[i] {
-			if den[j] == 0 {
-				d[j] = p.Data[j]
-				continue
-			}
-			s := scale * xv / den[j]
+			d := sqrt32(x*iv) + floor
+			den[j] = d
+			s := scale * m[j] / d
 			if s > limit {
 				s, clipped = limit, clipped+1
 			} else if s < -limit {
 				s, clipped = -limit, clipped+1
 			}
-			d[j] = p.Data[j] + s
+			w[j] += s
 		}
-		if !finite(d) {
-			return fmt.Errorf("%w (%s)", ErrNonFinite, p.Name)
-		}
-	}
-	for i, p := range o.params {
-		copy(p.Data, o.scratch[i])
 	}
 	o.Clipped += clipped
 	return nil
 }
 
-// Apply applies the gradient part of the open cycle's step for g.
+func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }
+
+// step adds scale*x/den to the weights (weights with den 0 wait for the
+// close). Every piece is clipped to Clip*lr, so finite x keeps the
+// weights finite and the update can be made in place.
+func (o *Adam) step(x Grads, scale float32) {
+	limit := o.Clip * float32(o.LR)
+	var clipped int64
+	for i, p := range o.params {
+		den, w := o.den[i], p.Data
+		for j, xv := range x[i] {
+			d := den[j]
+			if d == 0 {
+				continue
+			}
+			s := scale * xv / d
+			if s > limit {
+				s, clipped = limit, clipped+1
+			} else if s < -limit {
+				s, clipped = -limit, clipped+1
+			}
+			w[j] += s
+		}
+	}
+	o.Clipped += clipped
+}
+
+// Apply applies the gradient part of the open cycle's step for g. A g
+// with a NaN or Inf is refused whole with ErrNonFinite.
 func (o *Adam) Apply(g Grads) error {
 	if !g.Finite() {
 		return fmt.Errorf("%w (gradient)", ErrNonFinite)
 	}
-	lrT := o.LR / (1 - math.Pow(o.Beta1, float64(o.t+1)))
-	if err := o.step(g, float32(-lrT*(1-o.Beta1))); err != nil {
-		return err
+	if o.t >= o.Warmup {
+		lrT := o.LR / (1 - math.Pow(o.Beta1, float64(o.t+1)))
+		o.step(g, float32(-lrT*(1-o.Beta1)))
 	}
 	o.acc.Add(1, g)
 	return nil
@@ -214,32 +225,43 @@ func (o *Adam) Apply(g Grads) error {
 
 // EndCycle closes the cycle: moments take the cycle's gradient, weights
 // that waited take their plain Adam step, and the next cycle opens with
-// its momentum part. It returns ErrNonFinite if a step was refused.
+// its momentum part. It returns ErrNonFinite if a plain step was refused
+// (the tensor keeps its weights; its moments are updated).
 func (o *Adam) EndCycle() error {
 	b1, b2 := float32(o.Beta1), float32(o.Beta2)
 	o.t++
 	t := float64(o.t)
 	lrT := float32(o.LR / (1 - math.Pow(o.Beta1, t)))
-	vCorr := float32(1 - math.Pow(o.Beta2, t))
+	iv := float32(1 / (1 - math.Pow(o.Beta2, t)))
 	eps := float32(o.Eps)
 	var err error
 	for i, p := range o.params {
 		m, v, g, den, d := o.m[i], o.v[i], o.acc[i], o.den[i], o.scratch[i]
-		copy(d, p.Data)
+		waiting := false
 		for j, gv := range g {
-			m[j] = b1*m[j] + (1-b1)*gv
-			v[j] = b2*v[j] + (1-b2)*gv*gv
-			if den[j] == 0 && v[j] != 0 {
-				d[j] -= lrT * m[j] / (float32(math.Sqrt(float64(v[j]/vCorr))) + eps)
+			mj := b1*m[j] + (1-b1)*gv
+			vj := b2*v[j] + (1-b2)*gv*gv
+			m[j], v[j] = mj, vj
+			if den[j] == 0 {
+				waiting = true
 			}
 		}
-		if finite(d) {
-			copy(p.Data, d)
-		} else if err == nil {
-			err = fmt.Errorf("%w (%s)", ErrNonFinite, p.Name)
+		if waiting {
+			w := p.Data
+			copy(d, w)
+			for j := range g {
+				if den[j] == 0 && v[j] != 0 {
+					d[j] -= lrT * m[j] / (sqrt32(v[j]*iv) + eps)
+				}
+			}
+			if finite(d) {
+				copy(w, d)
+			} else if err == nil {
+				err = fmt.Errorf("%w (%s)", ErrNonFinite, p.Name)
+			}
 		}
+		zero(g)
 	}
-	o.acc.Zero()
 	if e := o.open(); err == nil {
 		err = e
 	}

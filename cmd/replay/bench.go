@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -76,6 +77,8 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	chunk := fs.Int("chunk", 20480, "samples per block")
 	seconds := fs.Float64("seconds", 30, "seconds of audio per stream for each throughput measurement")
 	longMin := fs.Float64("long-stream", 60, "minutes of the long stream of the memory check (0 skips it)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the training measurement to this file")
+	only := fs.String("only", "", "measure only: train, daynight or infer")
 	sizeDefault := "paper"
 	sf.Size = sizeDefault
 	if err := parse(fs, args); err != nil {
@@ -94,8 +97,13 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	start := time.Now()
 	res := benchResult{BLAS: backend.Name(), BLASThreads: backend.Threads(), Config: cfg, Streams: *streams, PyTorch: pytorch}
+	// The machine's sgemm rate: every core on one call, however many
+	// threads the layers use each.
 	log.Info("bench: measuring sgemm")
+	threads := backend.Threads()
+	backend.SetThreads(runtime.NumCPU())
 	res.SgemmGFLOPS = mblas.MeasureSgemm(backend, 512, 1024, 2048, 2*time.Second)
+	backend.SetThreads(threads)
 	flops := flopsPerSecond(cfg)
 	res.FLOPPerAudioSecond = map[string]float64{"train": flops.train / 1e9, "infer": flops.infer / 1e9}
 
@@ -139,17 +147,37 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return secs / time.Since(t0).Seconds(), nil
 	}
-	log.Info("bench: training, CLAPP-s (night never)")
-	if res.TrainAudioPerSec, err = run(actors.NightPolicy{Kind: actors.NightNever}, false); err != nil {
-		return err
+	want := func(s string) bool { return *only == "" || *only == s }
+	if want("train") {
+		log.Info("bench: training, CLAPP-s (night never)")
+		if *cpuprofile != "" {
+			f, err := os.Create(*cpuprofile)
+			if err != nil {
+				return err
+			}
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return err
+			}
+		}
+		res.TrainAudioPerSec, err = run(actors.NightPolicy{Kind: actors.NightNever}, false)
+		if *cpuprofile != "" {
+			pprof.StopCPUProfile()
+		}
+		if err != nil {
+			return err
+		}
 	}
-	log.Info("bench: training, day and night (every:64)")
-	if res.DayNightAudioPerSec, err = run(actors.NightPolicy{Kind: actors.NightEvery, Every: 64}, false); err != nil {
-		return err
+	if want("daynight") {
+		log.Info("bench: training, day and night (every:64)")
+		if res.DayNightAudioPerSec, err = run(actors.NightPolicy{Kind: actors.NightEvery, Every: 64}, false); err != nil {
+			return err
+		}
 	}
-	log.Info("bench: inference (learning frozen)")
-	if res.InferAudioPerSec, err = run(actors.NightPolicy{Kind: actors.NightNever}, true); err != nil {
-		return err
+	if want("infer") {
+		log.Info("bench: inference (learning frozen)")
+		if res.InferAudioPerSec, err = run(actors.NightPolicy{Kind: actors.NightNever}, true); err != nil {
+			return err
+		}
 	}
 	res.TrainGFLOPS = res.TrainAudioPerSec * flops.train / 1e9
 	res.InferGFLOPS = res.InferAudioPerSec * flops.infer / 1e9
