@@ -40,9 +40,19 @@ type barrierMsg struct {
 	pass func(layer int)
 }
 
+// roundMsg closes a round of streams (deterministic mode): every stream
+// fed before it has ended. Each layer applies what it has gathered, runs
+// the night of the round (day/night policies), closes the cycle and
+// forgets its partner, so a checkpoint taken now holds everything that
+// shapes what comes next.
+type roundMsg struct {
+	pass func(layer int)
+}
+
 func (*blockMsg) flow()    {}
 func (*snapshotMsg) flow() {}
 func (*barrierMsg) flow()  {}
+func (*roundMsg) flow()    {}
 
 // nightMsg starts a night: replay the negatives stored so far.
 type nightMsg struct{}
@@ -63,12 +73,16 @@ type layerSnapshot struct {
 	meta   LayerCounters
 }
 
-// LayerCounters are the counters a checkpoint keeps per layer.
+// LayerCounters are what a checkpoint keeps of a layer besides its
+// weights and optimiser state: counters, and the state of its random
+// choices, so that a deterministic run resumes exactly.
 type LayerCounters struct {
 	Blocks  int64 `json:"blocks"`
 	Learned int64 `json:"learned"`
 	Nights  int64 `json:"nights"`
 	Cycles  int64 `json:"cycles"`
+	// RNG is the layer's random generator (math/rand/v2 PCG, binary).
+	RNG []byte `json:"rng,omitempty"`
 }
 
 // layerOptions configure one layer actor.
@@ -103,6 +117,7 @@ type layerCore[S, W any] struct {
 	grads model.Grads
 	dirty bool
 	rng   *rand.Rand
+	pcg   *rand.PCG
 	stats *statsBox
 	in    *link
 	// send hands a message to the next layer, waiting for a credit; nil
@@ -164,8 +179,9 @@ type nightState[W any] struct {
 }
 
 func newLayerCore[S, W any](o layerOptions, u unit[S, W], optim model.Optimizer, in *link, taps *tapSet) *layerCore[S, W] {
-	c := &layerCore[S, W]{opt: o, u: u, optim: optim, grads: model.NewGrads(u.Params()),
-		rng: rand.New(rand.NewPCG(o.seed, uint64(o.n))), stats: &statsBox{}, in: in, taps: taps,
+	pcg := rand.NewPCG(o.seed, uint64(o.n))
+	c := &layerCore[S, W]{opt: o, u: u, optim: optim, grads: model.NewGrads(u.Params()), pcg: pcg,
+		rng: rand.New(pcg), stats: &statsBox{}, in: in, taps: taps,
 		streams: map[string]*streamEntry[S, W]{}, renamed: map[string]string{}, memory: newMemory[W](o.memory)}
 	c.stats.s.Layer = o.n
 	c.stats.s.MemoryCapacity = o.memory
@@ -197,6 +213,12 @@ func (a *layerActor[S, W]) Receive(ctx actor.Context) {
 			c.nightSlice(nil)
 		}
 		c.apply()
+		m.pass(c.opt.n)
+		c.forward(m)
+	case *roundMsg:
+		c.in.release()
+		c.flushEnds()
+		c.endRound()
 		m.pass(c.opt.n)
 		c.forward(m)
 	case *nightMsg:
@@ -464,7 +486,42 @@ func (c *layerCore[S, W]) snapshot() layerSnapshot {
 		snap.optim.Tensors[k] = append([]float32(nil), v...)
 	}
 	snap.meta.Blocks = c.stats.get().Blocks
+	snap.meta.RNG, _ = c.pcg.MarshalBinary()
 	return snap
+}
+
+// restore takes up counters and random state from a checkpoint.
+func (c *layerCore[S, W]) restore(lc LayerCounters) error {
+	if len(lc.RNG) > 0 {
+		if err := c.pcg.UnmarshalBinary(lc.RNG); err != nil {
+			return fmt.Errorf("layer %d: random state: %w", c.opt.n, err)
+		}
+	}
+	lc.RNG = nil
+	c.counts = lc
+	c.stats.update(func(s *LayerStats) { s.Nights, s.Cycles = lc.Nights, lc.Cycles })
+	return nil
+}
+
+// endRound closes a round of streams (see roundMsg).
+func (c *layerCore[S, W]) endRound() {
+	for c.night != nil {
+		c.nightSlice(nil)
+	}
+	if c.opt.policy.dayNight() {
+		c.startNight(nil) // applies the day, replays the round's negatives, closes the cycle
+	} else {
+		c.apply()
+		if c.batched > 0 {
+			c.endCycle()
+		}
+	}
+	c.batched, c.day = 0, 0
+	c.partner = partnerRef[W]{}
+	for _, e := range c.streams {
+		var zero W
+		e.prev, e.hasPrev = zero, false
+	}
 }
 
 // restarted runs on the failed instance before the supervisor replaces

@@ -46,8 +46,10 @@ type Config struct {
 	// Optimizer is "adam" (default) or "sgd"; LR its learning rate (2e-4).
 	Optimizer string
 	LR        float64
-	// Optim restores optimiser states, layer n at index n-1.
-	Optim []*model.OptimState
+	// Optim restores optimiser states, layer n at index n-1; Counters the
+	// layers' counters and random state (from a Snapshot).
+	Optim    []*model.OptimState
+	Counters []LayerCounters
 	// Credits bounds the blocks in flight between two stages (4).
 	Credits int
 	// SkipBacklog, when positive, lets a layer skip learning (inference
@@ -206,6 +208,12 @@ func New(cfg Config) (*Pipeline, error) {
 				return nil, fmt.Errorf("layer %d: %w", layer, err)
 			}
 			c := newLayerCore(o, unit[*model.ConvStream, *model.ConvWindow](u), opt, p.links[i], p.taps[i])
+			if layer-1 < len(cfg.Counters) {
+				if err := c.restore(cfg.Counters[layer-1]); err != nil {
+					cancel()
+					return nil, err
+				}
+			}
 			props = actor.PropsFromProducer(func() actor.Actor { return &layerActor[*model.ConvStream, *model.ConvWindow]{c: c} })
 			h = layerHandle{stats: c.stats, frozen: &c.frozen}
 			cores[i] = c
@@ -217,6 +225,12 @@ func New(cfg Config) (*Pipeline, error) {
 				return nil, fmt.Errorf("layer %d: %w", layer, err)
 			}
 			c := newLayerCore(o, unit[*model.GRUStream, *model.GRUWindow](u), opt, p.links[i], p.taps[i])
+			if layer-1 < len(cfg.Counters) {
+				if err := c.restore(cfg.Counters[layer-1]); err != nil {
+					cancel()
+					return nil, err
+				}
+			}
 			props = actor.PropsFromProducer(func() actor.Actor { return &layerActor[*model.GRUStream, *model.GRUWindow]{c: c} })
 			h = layerHandle{stats: c.stats, frozen: &c.frozen}
 			cores[i] = c
@@ -371,6 +385,31 @@ func (p *Pipeline) Drain(ctx context.Context) error {
 	done := make(chan struct{})
 	last := p.cfg.Last
 	if err := p.send(ctx, &barrierMsg{pass: func(n int) {
+		if n == last {
+			close(done)
+		}
+	}}); err != nil {
+		return err
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-p.ctx.Done():
+		return ErrClosed
+	}
+}
+
+// EndRound closes a round of streams: call it when every stream fed so far
+// has ended. Each layer applies what it gathered, runs the round's night
+// (day/night policies) and closes its cycle; EndRound returns when the
+// last layer has. In deterministic mode a Snapshot taken right after it
+// resumes bit for bit.
+func (p *Pipeline) EndRound(ctx context.Context) error {
+	done := make(chan struct{})
+	last := p.cfg.Last
+	if err := p.send(ctx, &roundMsg{pass: func(n int) {
 		if n == last {
 			close(done)
 		}
