@@ -191,9 +191,12 @@ func newLayerCore[S, W any](o layerOptions, u unit[S, W], optim model.Optimizer,
 // layerActor is the protoactor shell around a core.
 type layerActor[S, W any] struct{ c *layerCore[S, W] }
 
-func (a *layerActor[S, W]) Receive(ctx actor.Context) {
-	c := a.c
-	switch m := ctx.Message().(type) {
+func (a *layerActor[S, W]) Receive(ctx actor.Context) { a.c.handle(ctx, ctx.Message()) }
+
+// handle processes one message. With ctx nil (the layer driven directly,
+// not as an actor) nights run to their end at once.
+func (c *layerCore[S, W]) handle(ctx actor.Context, msg any) {
+	switch m := msg.(type) {
 	case *blockMsg:
 		c.in.release()
 		c.flushEnds()

@@ -65,6 +65,12 @@ type Config struct {
 	Version string
 	// Logger (slog.Default()).
 	Logger *slog.Logger
+	// BLASThreads is the number of threads one BLAS call may use while the
+	// pipeline runs. The layers already compute in parallel, and OpenBLAS
+	// threads of concurrent calls fight over the cores (a pipeline ran
+	// three times slower than one goroutine with two threads per call): New
+	// sets it process-wide, 1 unless given; -1 leaves it alone.
+	BLASThreads int
 	// Inspect, when set, sees every block a layer takes before the layer
 	// does, on the layer's goroutine. A panic in it is a panic of the
 	// layer: tests use it to stand for a bug, and the supervisor restarts
@@ -112,6 +118,9 @@ func (c *Config) defaults() error {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.BLASThreads == 0 {
+		c.BLASThreads = 1
 	}
 	return nil
 }
@@ -166,6 +175,9 @@ func New(cfg Config) (*Pipeline, error) {
 		return nil, err
 	}
 	log := cfg.Logger
+	if t, ok := model.BLAS().(interface{ SetThreads(int) }); ok && cfg.BLASThreads > 0 {
+		t.SetThreads(cfg.BLASThreads)
+	}
 	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return log.With("lib", "protoactor")
 	}))
@@ -176,69 +188,25 @@ func New(cfg Config) (*Pipeline, error) {
 	sup := sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return &supervisor{} }, actor.WithSupervisor(strategy)))
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Pipeline{cfg: cfg, sys: sys, sup: sup, ctx: ctx, cancel: cancel}
-	e := cfg.Encoder
 	n := cfg.Last - cfg.First + 1
 	p.links = make([]*link, n)
 	p.taps = make([]*tapSet, n)
-	cores := make([]interface{ setSend(func(flowMsg) error) }, n)
+	cores := make([]layerRunner, n)
 	for i := 0; i < n; i++ {
 		p.links[i] = newLink(cfg.Credits)
 		p.taps[i] = &tapSet{}
 	}
 	for i := 0; i < n; i++ {
-		layer := cfg.First + i
-		o := layerOptions{n: layer, inRate: e.Config.FrameRate(layer - 1), outRate: e.Config.FrameRate(layer),
-			policy: cfg.Night, batch: cfg.Batch, memory: cfg.MemoryBytes, slice: cfg.NightSlice,
-			skipAt: cfg.SkipBacklog, seed: cfg.Seed, det: cfg.Deterministic, version: cfg.Version,
-			log: log, paused: &p.paused, k: e.Config.K, inspect: cfg.Inspect, last: layer == cfg.Last}
-		if layer == 1 {
-			o.inRate = model.SampleRate
-		}
-		var props *actor.Props
-		var h layerHandle
-		var st *model.OptimState
-		if layer-1 < len(cfg.Optim) {
-			st = cfg.Optim[layer-1]
-		}
-		if layer <= len(e.Convs) {
-			u := &convUnit{l: e.Convs[layer-1]}
-			opt, err := newOptimizer(cfg, u.Params(), st)
-			if err != nil {
-				cancel()
-				return nil, fmt.Errorf("layer %d: %w", layer, err)
-			}
-			c := newLayerCore(o, unit[*model.ConvStream, *model.ConvWindow](u), opt, p.links[i], p.taps[i])
-			if layer-1 < len(cfg.Counters) {
-				if err := c.restore(cfg.Counters[layer-1]); err != nil {
-					cancel()
-					return nil, err
-				}
-			}
-			props = actor.PropsFromProducer(func() actor.Actor { return &layerActor[*model.ConvStream, *model.ConvWindow]{c: c} })
-			h = layerHandle{stats: c.stats, frozen: &c.frozen}
-			cores[i] = c
-		} else {
-			u := &gruUnit{l: e.Top}
-			opt, err := newOptimizer(cfg, u.Params(), st)
-			if err != nil {
-				cancel()
-				return nil, fmt.Errorf("layer %d: %w", layer, err)
-			}
-			c := newLayerCore(o, unit[*model.GRUStream, *model.GRUWindow](u), opt, p.links[i], p.taps[i])
-			if layer-1 < len(cfg.Counters) {
-				if err := c.restore(cfg.Counters[layer-1]); err != nil {
-					cancel()
-					return nil, err
-				}
-			}
-			props = actor.PropsFromProducer(func() actor.Actor { return &layerActor[*model.GRUStream, *model.GRUWindow]{c: c} })
-			h = layerHandle{stats: c.stats, frozen: &c.frozen}
-			cores[i] = c
+		r, h, err := newLayer(cfg, cfg.First+i, p.links[i], p.taps[i], &p.paused)
+		if err != nil {
+			cancel()
+			return nil, err
 		}
 		reply := make(chan *actor.PID, 1)
-		sys.Root.Send(sup, &spawnReq{props: props, reply: reply})
+		sys.Root.Send(sup, &spawnReq{props: r.props(), reply: reply})
 		p.pids = append(p.pids, <-reply)
 		p.layers = append(p.layers, h)
+		cores[i] = r
 	}
 	for i := 0; i+1 < n; i++ {
 		cores[i].setSend(sendFunc(ctx, sys.Root, p.pids[i+1], p.links[i+1]))
@@ -246,7 +214,56 @@ func New(cfg Config) (*Pipeline, error) {
 	return p, nil
 }
 
+// layerRunner is a layer core of either kind.
+type layerRunner interface {
+	handle(ctx actor.Context, msg any)
+	setSend(f func(flowMsg) error)
+	props() *actor.Props
+}
+
 func (c *layerCore[S, W]) setSend(f func(flowMsg) error) { c.send = f }
+
+func (c *layerCore[S, W]) props() *actor.Props {
+	return actor.PropsFromProducer(func() actor.Actor { return &layerActor[S, W]{c: c} })
+}
+
+// newLayer builds layer n's core from the configuration.
+func newLayer(cfg Config, layer int, in *link, taps *tapSet, paused *atomic.Bool) (layerRunner, layerHandle, error) {
+	e := cfg.Encoder
+	o := layerOptions{n: layer, inRate: e.Config.FrameRate(layer - 1), outRate: e.Config.FrameRate(layer),
+		policy: cfg.Night, batch: cfg.Batch, memory: cfg.MemoryBytes, slice: cfg.NightSlice,
+		skipAt: cfg.SkipBacklog, seed: cfg.Seed, det: cfg.Deterministic, version: cfg.Version,
+		log: cfg.Logger, paused: paused, k: e.Config.K, inspect: cfg.Inspect, last: layer == cfg.Last}
+	if layer == 1 {
+		o.inRate = model.SampleRate
+	}
+	var st *model.OptimState
+	if layer-1 < len(cfg.Optim) {
+		st = cfg.Optim[layer-1]
+	}
+	var lc *LayerCounters
+	if layer-1 < len(cfg.Counters) {
+		lc = &cfg.Counters[layer-1]
+	}
+	if layer <= len(e.Convs) {
+		return buildCore(cfg, o, unit[*model.ConvStream, *model.ConvWindow](&convUnit{l: e.Convs[layer-1]}), st, lc, in, taps)
+	}
+	return buildCore(cfg, o, unit[*model.GRUStream, *model.GRUWindow](&gruUnit{l: e.Top}), st, lc, in, taps)
+}
+
+func buildCore[S, W any](cfg Config, o layerOptions, u unit[S, W], st *model.OptimState, lc *LayerCounters, in *link, taps *tapSet) (layerRunner, layerHandle, error) {
+	opt, err := newOptimizer(cfg, u.Params(), st)
+	if err != nil {
+		return nil, layerHandle{}, fmt.Errorf("layer %d: %w", o.n, err)
+	}
+	c := newLayerCore(o, u, opt, in, taps)
+	if lc != nil {
+		if err := c.restore(*lc); err != nil {
+			return nil, layerHandle{}, err
+		}
+	}
+	return c, layerHandle{stats: c.stats, frozen: &c.frozen}, nil
+}
 
 func newOptimizer(cfg Config, ps []*model.Param, st *model.OptimState) (model.Optimizer, error) {
 	var o model.Optimizer
