@@ -62,6 +62,16 @@ type nightMsg struct{}
 // slices and frames keep flowing while the layer dreams.
 type nightSlice struct{}
 
+// dreamMsg brings the negative gradient of some records, computed by a
+// dreamer on a copy of the weights, back to its layer.
+type dreamMsg struct {
+	g     model.Grads
+	terms model.Terms
+	n     int
+	last  bool
+	gen   int64
+}
+
 // freezeMsg freezes or unfreezes the layer's learning.
 type freezeMsg struct{ frozen bool }
 
@@ -105,6 +115,10 @@ type layerOptions struct {
 	// last marks the pipeline's last layer, which records the latency from
 	// audio entering the pipeline to its frames leaving.
 	last bool
+	// dreamer replays nights in a goroutine of their own on a copy of the
+	// weights taken when the night starts, instead of in slices between
+	// day blocks with the current weights (a measured alternative).
+	dreamer bool
 }
 
 // layerCore is the part of a layer that survives a restart: weights,
@@ -139,6 +153,7 @@ type layerCore[S, W any] struct {
 	batched int // blocks learned since the last optimiser step
 	day     int // day blocks since the last night
 	night   *nightState[W]
+	dreams  int64
 	counts  LayerCounters
 }
 
@@ -176,6 +191,8 @@ func (c *layerCore[S, W]) flushPend() {
 type nightState[W any] struct {
 	records []record[W]
 	at      int
+	// gen tells a dreamer's messages for this night from stale ones.
+	gen int64
 }
 
 func newLayerCore[S, W any](o layerOptions, u unit[S, W], optim model.Optimizer, in *link, taps *tapSet) *layerCore[S, W] {
@@ -212,9 +229,7 @@ func (c *layerCore[S, W]) handle(ctx actor.Context, msg any) {
 		c.in.release()
 		c.flushEnds()
 		// A night in progress is part of "everything before": finish it.
-		for c.night != nil {
-			c.nightSlice(nil)
-		}
+		c.finishNight(ctx)
 		c.apply()
 		m.pass(c.opt.n)
 		c.forward(m)
@@ -228,6 +243,8 @@ func (c *layerCore[S, W]) handle(ctx actor.Context, msg any) {
 		c.startNight(ctx)
 	case *nightSlice:
 		c.nightSlice(ctx)
+	case *dreamMsg:
+		c.dream(m)
 	case *freezeMsg:
 		c.frozen.Store(m.frozen)
 		c.stats.update(func(s *LayerStats) { s.FrozenNow = m.frozen })
@@ -443,7 +460,57 @@ func (c *layerCore[S, W]) startNight(ctx actor.Context) {
 		}
 		return
 	}
+	if c.opt.dreamer {
+		c.startDreamer(ctx)
+		return
+	}
 	ctx.Send(ctx.Self(), &nightSlice{})
+}
+
+// startDreamer replays the night's records in a goroutine on a copy of
+// the weights and sends their gradients back slice by slice.
+func (c *layerCore[S, W]) startDreamer(ctx actor.Context) {
+	clone := c.u.Clone()
+	recs := c.night.records
+	c.dreams++
+	c.night.gen = c.dreams
+	gen := c.dreams
+	self, sys := ctx.Self(), ctx.ActorSystem()
+	slice := max(c.opt.slice, 1)
+	go func() {
+		for at := 0; at < len(recs) || at == 0; at += slice {
+			end := min(len(recs), at+slice)
+			g := model.NewGrads(clone.Params())
+			var t model.Terms
+			for _, r := range recs[at:end] {
+				t.Add(clone.Replay(r.w, r.partner, g))
+			}
+			sys.Root.Send(self, &dreamMsg{g: g, terms: t, n: end - at, last: end >= len(recs), gen: gen})
+			if end >= len(recs) {
+				return
+			}
+		}
+	}()
+}
+
+// dream applies a dreamer's gradients; the last closes the night.
+func (c *layerCore[S, W]) dream(m *dreamMsg) {
+	if c.night == nil || c.night.gen != m.gen {
+		return // the night was finished here, or dropped by a restart
+	}
+	c.night.at += m.n
+	if err := c.optim.Apply(m.g); err != nil {
+		c.stats.update(func(s *LayerStats) { s.Refused++ })
+	}
+	c.stats.terms(c.opt.k, model.Terms{}, m.terms)
+	if !m.last {
+		return
+	}
+	replayed := int64(len(c.night.records))
+	c.night = nil
+	c.counts.Nights++
+	c.endCycle()
+	c.stats.update(func(s *LayerStats) { s.Night = false; s.Nights = c.counts.Nights; s.Replayed += replayed })
 }
 
 // nightSlice replays the next slice of records with the current weights;
@@ -506,11 +573,23 @@ func (c *layerCore[S, W]) restore(lc LayerCounters) error {
 	return nil
 }
 
-// endRound closes a round of streams (see roundMsg).
-func (c *layerCore[S, W]) endRound() {
+// finishNight completes the night in progress before returning: slices
+// here, or, with a dreamer, the rest of the records replayed here on the
+// current weights (the dreamer's late messages are then ignored).
+func (c *layerCore[S, W]) finishNight(ctx actor.Context) {
+	if c.night != nil && c.opt.dreamer {
+		// What the dreamer has not sent yet is replayed here; its late
+		// messages no longer match the night.
+		c.night.gen = -1
+	}
 	for c.night != nil {
 		c.nightSlice(nil)
 	}
+}
+
+// endRound closes a round of streams (see roundMsg).
+func (c *layerCore[S, W]) endRound() {
+	c.finishNight(nil)
 	if c.opt.policy.dayNight() {
 		c.startNight(nil) // applies the day, replays the round's negatives, closes the cycle
 	} else {

@@ -65,6 +65,11 @@ type Config struct {
 	Version string
 	// Logger (slog.Default()).
 	Logger *slog.Logger
+	// Dreamer replays each night in a goroutine on a copy of the weights
+	// taken when the night starts, instead of in slices between day blocks
+	// with the current weights. It is the measured alternative to the
+	// default (see the package documentation).
+	Dreamer bool
 	// BLASThreads is the number of threads one BLAS call may use while the
 	// pipeline runs. The layers already compute in parallel, and OpenBLAS
 	// threads of concurrent calls fight over the cores (a pipeline ran
@@ -233,7 +238,7 @@ func newLayer(cfg Config, layer int, in *link, taps *tapSet, paused *atomic.Bool
 	o := layerOptions{n: layer, inRate: e.Config.FrameRate(layer - 1), outRate: e.Config.FrameRate(layer),
 		policy: cfg.Night, batch: cfg.Batch, memory: cfg.MemoryBytes, slice: cfg.NightSlice,
 		skipAt: cfg.SkipBacklog, seed: cfg.Seed, det: cfg.Deterministic, version: cfg.Version,
-		log: cfg.Logger, paused: paused, k: e.Config.K, inspect: cfg.Inspect, last: layer == cfg.Last}
+		log: cfg.Logger, paused: paused, k: e.Config.K, inspect: cfg.Inspect, last: layer == cfg.Last, dreamer: cfg.Dreamer}
 	if layer == 1 {
 		o.inRate = model.SampleRate
 	}

@@ -40,44 +40,47 @@ func feedRounds(t *testing.T, p *Pipeline, from, to int) {
 }
 
 // TestDeterministicResume: N rounds, a checkpoint, M more rounds give bit
-// for bit the weights of N+M rounds uninterrupted, in the synchronous and
-// the day/night modes. In the asynchronous mode nights are interleaved
-// with day blocks as timing has it, so a resumed run takes other paths:
-// its weights differ from the uninterrupted run's by less than 35 % of the
-// distance (L2, per layer) the weights moved from their initial values
-// (measured: 10 to 22 % after three rounds).
+// for bit the weights of N+M rounds uninterrupted, in the synchronous, the
+// day/night and the alternating modes.
+//
+// In the asynchronous mode nights interleave with day blocks as timing has
+// it, so no two runs are alike, resumed or not. The tolerance stated and
+// tested there: a resumed run lands as close to an uninterrupted one as
+// two uninterrupted runs land to each other, within a factor of three
+// (plus 10 % of the distance the weights moved, for runs that happen to
+// agree).
 func TestDeterministicResume(t *testing.T) {
 	cases := []struct {
 		name  string
 		night NightPolicy
 		det   bool
-		tol   float64 // of the largest weight change, relative
 	}{
-		{"sync", NightPolicy{Kind: NightNever}, true, 0},
-		{"day-night", NightPolicy{Kind: NightEvery, Every: 4}, true, 0},
-		{"alternate", NightPolicy{Kind: NightAlternate}, true, 0},
-		{"day-night-async", NightPolicy{Kind: NightEvery, Every: 4}, false, 0.35},
+		{"sync", NightPolicy{Kind: NightNever}, true},
+		{"day-night", NightPolicy{Kind: NightEvery, Every: 4}, true},
+		{"alternate", NightPolicy{Kind: NightAlternate}, true},
+		{"day-night-async", NightPolicy{Kind: NightEvery, Every: 4}, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := func(e *model.Encoder) Config {
 				return Config{Encoder: e, Night: tc.night, Batch: 3, Seed: 9, LR: 1e-3, Deterministic: tc.det}
 			}
-			// Uninterrupted: 3 rounds.
-			ea := testEncoder(t, 11)
-			pa, err := New(cfg(ea))
-			if err != nil {
-				t.Fatal(err)
+			uninterrupted := func() *model.Checkpoint {
+				p, err := New(cfg(testEncoder(t, 11)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer p.Close()
+				feedRounds(t, p, 0, 3)
+				ck, _, err := p.Snapshot(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				return ck
 			}
-			feedRounds(t, pa, 0, 3)
-			want, _, err := pa.Snapshot(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			pa.Close()
+			want := uninterrupted()
 			// Interrupted after 2 rounds, through a checkpoint file.
-			eb := testEncoder(t, 11)
-			pb, err := New(cfg(eb))
+			pb, err := New(cfg(testEncoder(t, 11)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -112,22 +115,27 @@ func TestDeterministicResume(t *testing.T) {
 				t.Fatal(err)
 			}
 			pc.Close()
+			var again *model.Checkpoint
+			if !tc.det {
+				again = uninterrupted()
+			}
 			init := testEncoder(t, 11)
 			for n := 1; n <= 6; n++ {
 				a, b, w0 := flattenParams(want.Encoder.LayerParams(n)), flattenParams(got.Encoder.LayerParams(n)), flattenParams(init.LayerParams(n))
-				moved := l2Diff(a, w0)
-				d := l2Diff(a, b)
+				moved, d := l2Diff(a, w0), l2Diff(a, b)
 				if moved == 0 {
 					t.Fatalf("layer %d did not learn", n)
 				}
-				if tc.tol == 0 && d != 0 {
-					t.Errorf("layer %d: resumed weights differ from uninterrupted by %g (moved %g): not bit for bit", n, d, moved)
+				if tc.det {
+					if d != 0 {
+						t.Errorf("layer %d: resumed weights differ from uninterrupted by %g (moved %g): not bit for bit", n, d, moved)
+					}
+					continue
 				}
-				if d > tc.tol*moved {
-					t.Errorf("layer %d: resumed weights differ by %g, more than %.0f%% of the %g they moved", n, d, 100*tc.tol, moved)
-				}
-				if tc.tol > 0 {
-					t.Logf("layer %d: asynchronous resume differs by %.3g of the change (%g / %g)", n, d/moved, d, moved)
+				spread := l2Diff(a, flattenParams(again.Encoder.LayerParams(n)))
+				t.Logf("layer %d: resumed vs uninterrupted %.3g, two uninterrupted runs %.3g (of %.3g moved)", n, d/moved, spread/moved, 1.0)
+				if d > 3*spread+0.1*moved {
+					t.Errorf("layer %d: resumed run %.3g away from the uninterrupted one, two uninterrupted runs only %.3g apart (moved %g)", n, d, spread, moved)
 				}
 			}
 		})

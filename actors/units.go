@@ -38,6 +38,8 @@ type unit[S, W any] interface {
 	Snapshot(w W) W
 	Bytes(w W) int
 	Every() int
+	// Clone copies the unit's weights: a dreamer replays on the copy.
+	Clone() unit[S, W]
 }
 
 type convUnit struct {
@@ -87,6 +89,10 @@ func (u *convUnit) Replay(w, partner *model.ConvWindow, g model.Grads) model.Ter
 	return n
 }
 
+func (u *convUnit) Clone() unit[*model.ConvStream, *model.ConvWindow] {
+	return &convUnit{l: u.l.Clone()}
+}
+
 type gruUnit struct {
 	l  *model.GRULayer
 	sc model.LearnScratch
@@ -120,3 +126,5 @@ func (u *gruUnit) Replay(w, partner *model.GRUWindow, g model.Grads) model.Terms
 	_, n := u.l.Learn(nil, w, model.GRULearning{Negative: partner, Replay: true}, g, &u.sc)
 	return n
 }
+
+func (u *gruUnit) Clone() unit[*model.GRUStream, *model.GRUWindow] { return &gruUnit{l: u.l.Clone()} }

@@ -139,3 +139,35 @@ func ModuleSizes(layers, m int) ([]int, error) {
 	}
 	return sizes, nil
 }
+
+// Clone returns a deep copy of the layer (weights and head), for work on
+// a snapshot of the weights while the original goes on learning.
+func (l *ConvLayer) Clone() *ConvLayer {
+	c := *l
+	conv := *l.Conv
+	conv.W, conv.B = append([]float32(nil), l.Conv.W...), append([]float32(nil), l.Conv.B...)
+	c.Conv = &conv
+	c.Head = l.Head.clone()
+	return &c
+}
+
+// Clone returns a deep copy of the layer (weights and head).
+func (l *GRULayer) Clone() *GRULayer {
+	c := *l
+	g := *l.GRU
+	g.Wih, g.Whh = append([]float32(nil), l.GRU.Wih...), append([]float32(nil), l.GRU.Whh...)
+	g.Bih, g.Bhh = append([]float32(nil), l.GRU.Bih...), append([]float32(nil), l.GRU.Bhh...)
+	c.GRU = &g
+	c.Head = l.Head.clone()
+	c.acc = nil
+	return &c
+}
+
+func (h *Head) clone() *Head {
+	c := *h
+	c.W = append([]float32(nil), h.W...)
+	if h.Wc != nil {
+		c.Wc = append([]float32(nil), h.Wc...)
+	}
+	return &c
+}
