@@ -45,10 +45,10 @@ type benchResult struct {
 	TrainGFLOPS         float64            `json:"train_gflops"`
 	TrainSgemmFraction  float64            `json:"train_sgemm_fraction"`
 	DayNightAudioPerSec float64            `json:"train_daynight_audio_s_per_s"`
+	Nights              []nightVariant     `json:"night_variants,omitempty"`
 	InferAudioPerSec    float64            `json:"infer_audio_s_per_s"`
 	InferGFLOPS         float64            `json:"infer_gflops"`
 	InferSgemmFraction  float64            `json:"infer_sgemm_fraction"`
-	SequentialAudioPerS float64            `json:"train_one_goroutine_audio_s_per_s,omitempty"`
 	PeakRSSMB           float64            `json:"peak_rss_mb"`
 	StreamMemory        *streamMemory      `json:"stream_memory,omitempty"`
 	PyTorch             map[string]float64 `json:"pytorch_reference"`
@@ -56,6 +56,15 @@ type benchResult struct {
 	InferVsPyTorch      float64            `json:"infer_vs_pytorch"`
 	FLOPPerAudioSecond  map[string]float64 `json:"gflop_per_audio_second"`
 	Seconds             float64            `json:"seconds"`
+}
+
+// nightVariant measures one design of the asynchronous night.
+type nightVariant struct {
+	Design       string  `json:"design"`
+	AudioPerSec  float64 `json:"train_audio_s_per_s"`
+	LatencyP50MS float64 `json:"top_latency_p50_ms"`
+	LatencyP99MS float64 `json:"top_latency_p99_ms"`
+	Nights       int64   `json:"nights"`
 }
 
 type streamMemory struct {
@@ -78,7 +87,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	seconds := fs.Float64("seconds", 30, "seconds of audio per stream for each throughput measurement")
 	longMin := fs.Float64("long-stream", 60, "minutes of the long stream of the memory check (0 skips it)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the training measurement to this file")
-	only := fs.String("only", "", "measure only: train, daynight or infer")
+	only := fs.String("only", "", "measure only: train, daynight, infer, or nights (compares the designs of the night)")
 	sizeDefault := "paper"
 	sf.Size = sizeDefault
 	if err := parse(fs, args); err != nil {
@@ -111,15 +120,21 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	run := func(night actors.NightPolicy, freeze bool) (float64, error) {
+	var lastStats []actors.LayerStats
+	runCfg := func(night actors.NightPolicy, freeze bool, tweak func(*actors.Config)) (float64, error) {
 		e, err := model.NewEncoder(cfg, 1)
 		if err != nil {
 			return 0, err
 		}
-		p, err := actors.New(actors.Config{Encoder: e, Night: night, Batch: *streams, Seed: 1, Logger: log})
+		pc := actors.Config{Encoder: e, Night: night, Batch: *streams, Seed: 1, Logger: log}
+		if tweak != nil {
+			tweak(&pc)
+		}
+		p, err := actors.New(pc)
 		if err != nil {
 			return 0, err
 		}
+		defer func() { lastStats = p.Stats() }()
 		defer p.Close()
 		if freeze {
 			p.Freeze(0, true)
@@ -147,7 +162,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return secs / time.Since(t0).Seconds(), nil
 	}
+	run := func(night actors.NightPolicy, freeze bool) (float64, error) { return runCfg(night, freeze, nil) }
 	want := func(s string) bool { return *only == "" || *only == s }
+	_ = want
 	if want("train") {
 		log.Info("bench: training, CLAPP-s (night never)")
 		if *cpuprofile != "" {
@@ -171,6 +188,28 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		log.Info("bench: training, day and night (every:64)")
 		if res.DayNightAudioPerSec, err = run(actors.NightPolicy{Kind: actors.NightEvery, Every: 64}, false); err != nil {
 			return err
+		}
+	}
+	if *only == "nights" {
+		// The designs of the night, measured on the same audio: slices
+		// between day blocks (the default), a dreamer goroutine on a copy
+		// of the weights, and the whole night at once (deterministic).
+		for _, v := range []struct {
+			name  string
+			tweak func(*actors.Config)
+		}{
+			{"slices between day blocks, current weights", nil},
+			{"dreamer goroutine on a copy of the weights", func(c *actors.Config) { c.Dreamer = true }},
+			{"whole night at once (blocks wait)", func(c *actors.Config) { c.Deterministic = true }},
+		} {
+			log.Info("bench: night design", "design", v.name)
+			r, err := runCfg(actors.NightPolicy{Kind: actors.NightEvery, Every: 16}, false, v.tweak)
+			if err != nil {
+				return err
+			}
+			top := lastStats[len(lastStats)-1]
+			res.Nights = append(res.Nights, nightVariant{Design: v.name, AudioPerSec: r, Nights: top.Nights,
+				LatencyP50MS: float64(top.LatencyP50) / 1e6, LatencyP99MS: float64(top.LatencyP99) / 1e6})
 		}
 	}
 	if want("infer") {
@@ -205,6 +244,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "training (day/night): %6.2f s of audio per second\n", res.DayNightAudioPerSec)
 	fmt.Fprintf(stdout, "inference:            %6.2f s of audio per second  (%.1f GFLOP/s, %.0f%% of sgemm; PyTorch 1.13: %.0f, x%.2f)\n",
 		res.InferAudioPerSec, res.InferGFLOPS, 100*res.InferSgemmFraction, pytorch["infer_audio_s_per_s"], res.InferVsPyTorch)
+	for _, v := range res.Nights {
+		fmt.Fprintf(stdout, "night as %-45s %6.2f s/s, top-layer latency p50 %.0f ms p99 %.0f ms, %d nights\n", v.Design+":", v.AudioPerSec, v.LatencyP50MS, v.LatencyP99MS, v.Nights)
+	}
 	if m := res.StreamMemory; m != nil {
 		fmt.Fprintf(stdout, "one stream of %.0f s: heap %.1f MB; of %.0f s: heap %.1f MB (%s)\n", m.ShortSec, m.ShortHeapMB, m.LongSec, m.LongHeapMB, m.Config)
 	}
