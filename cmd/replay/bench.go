@@ -185,8 +185,8 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	if want("daynight") {
-		log.Info("bench: training, day and night (every:64)")
-		if res.DayNightAudioPerSec, err = run(actors.NightPolicy{Kind: actors.NightEvery, Every: 64}, false); err != nil {
+		log.Info("bench: training, day and night (every:8)")
+		if res.DayNightAudioPerSec, err = run(actors.NightPolicy{Kind: actors.NightEvery, Every: 8}, false); err != nil {
 			return err
 		}
 	}
@@ -316,7 +316,7 @@ func benchStreamMemory(ctx context.Context, longMinutes float64, log interface{ 
 		if err != nil {
 			return 0, err
 		}
-		p, err := actors.New(actors.Config{Encoder: e, Night: actors.NightPolicy{Kind: actors.NightEvery, Every: 64}, Batch: 8, Seed: 1})
+		p, err := actors.New(actors.Config{Encoder: e, Night: actors.NightPolicy{Kind: actors.NightEvery, Every: 8}, Batch: 8, Seed: 1})
 		if err != nil {
 			return 0, err
 		}
