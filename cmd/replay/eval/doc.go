@@ -75,9 +75,15 @@
 // utterances, their label counts, the budget and the seed, so it is the
 // same for every encoder and every run, and it is made before any audio is
 // decoded: each worker writes its utterance's kept rows straight into
-// preallocated matrices. At the default budgets a paper-size encoder needs
-// ~2.3 GB per split plus ~0.6 GB per worker for one long utterance's
-// frames.
+// preallocated matrices. The encoder runs over each utterance in blocks of
+// one second and every layer's frames go onto the grid as they come out,
+// so a worker holds one utterance's grid (~11 MB per 10 s at paper size),
+// never its 3200 Hz frames. At the default budgets a paper-size encoder
+// needs ~2.3 GB for the train split and up to ~2.3 GB for the test split
+// (1.4 GB on the shared data). Go's collector lets the heap grow to twice
+// what is live before collecting: the shared-data run peaked at 7.6 GB RSS
+// for 3.7 GB of features; a command that must stay lower sets a soft limit
+// (GOMEMLIMIT or debug.SetMemoryLimit).
 //
 // # Probe
 //
