@@ -74,7 +74,8 @@ func (e *Encoder) Params() []*Param {
 
 // Encode runs a whole utterance of samples (16 kHz, [-1, 1) scale) through
 // the encoder without learning and returns every layer's frames (layer n at
-// index n-1, rows x width, time-major).
+// index n-1, rows x width, time-major). It only reads the weights: several
+// goroutines may encode with one encoder at once.
 func (e *Encoder) Encode(samples []float32) [][]float32 {
 	out := make([][]float32, e.Layers())
 	x, rows := samples, len(samples)
@@ -84,7 +85,7 @@ func (e *Encoder) Encode(samples []float32) [][]float32 {
 		out[i] = append([]float32(nil), z...)
 		x, rows = out[i], len(z)/l.Conv.Cout
 	}
-	s := e.Top.NewStream(0)
+	s := e.Top.NewInferenceStream()
 	out[len(e.Convs)] = append([]float32(nil), e.Top.Forward(s, x, rows, true)...)
 	return out
 }

@@ -71,6 +71,13 @@ type GRUStream struct {
 	hBefore []float32
 	win     GRUWindow
 	tape    GRUTape
+	infer   bool // forward only (NewInferenceStream)
+}
+
+// NewInferenceStream starts a stream that only runs forward: no traces,
+// no learning window. Learn must not be called with it.
+func (l *GRULayer) NewInferenceStream() *GRUStream {
+	return &GRUStream{h: make([]float32, l.GRU.H), hBefore: make([]float32, l.GRU.H), infer: true}
 }
 
 // NewStream starts a stream at h = 0 with the given context phase.
@@ -116,6 +123,16 @@ func (l *GRULayer) Forward(s *GRUStream, x []float32, rows int, end bool) []floa
 	}
 	if len(x) < rows*cin {
 		panic(fmt.Sprintf("model: Forward: %d values for %d rows of %d", len(x), rows, cin))
+	}
+	if s.infer {
+		s.tape.X = nil
+		g.Forward(x, rows, s.h, &s.tape)
+		if rows > 0 {
+			copy(s.h, s.tape.Hs[(rows-1)*H:rows*H])
+		}
+		s.nOut += int64(rows)
+		s.ended = end
+		return s.tape.Hs[:rows*H]
 	}
 	K := int64(l.Head.K)
 	if s.ep != nil {
