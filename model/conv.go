@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 )
 
 // Conv1d is a strided one-dimensional convolution (cross-correlation, as in
@@ -111,7 +112,8 @@ func (c *Conv1d) Forward(xp []float32, t int, a []float32) {
 		// A window of a few values (the first layer's 10 samples): one
 		// GEMM on copied windows beats several GEMMs of depth Stride.
 		p := c.patches(xp, t)
-		gemm(false, true, t, c.Cout, kc, 1, p, kc, c.W, kc, 1, a, c.Cout)
+		gemm(false, true, t, c.Cout, kc, 1, *p, kc, c.W, kc, 1, a, c.Cout)
+		patchPool.Put(p)
 		return
 	}
 	ld := c.Stride * c.Cin
@@ -123,12 +125,21 @@ func (c *Conv1d) Forward(xp []float32, t int, a []float32) {
 // narrow reports a window small enough to copy (im2col) for one GEMM.
 func (c *Conv1d) narrow() bool { return c.Kernel*c.Cin <= 64 && c.Kernel > c.Stride }
 
-// patches copies the t windows of xp into rows of Kernel*Cin values.
-func (c *Conv1d) patches(xp []float32, t int) []float32 {
+// patchPool recycles window copies (layers may run on many goroutines at
+// once, so the buffer is not the layer's).
+var patchPool sync.Pool
+
+// patches copies the t windows of xp into rows of Kernel*Cin values, in a
+// buffer to return to patchPool.
+func (c *Conv1d) patches(xp []float32, t int) *[]float32 {
 	kc := c.Kernel * c.Cin
-	p := make([]float32, t*kc)
+	p, _ := patchPool.Get().(*[]float32)
+	if p == nil {
+		p = new([]float32)
+	}
+	*p = grow(*p, t*kc)
 	for i := 0; i < t; i++ {
-		copy(p[i*kc:(i+1)*kc], xp[i*c.Stride*c.Cin:])
+		copy((*p)[i*kc:(i+1)*kc], xp[i*c.Stride*c.Cin:])
 	}
 	return p
 }
@@ -150,7 +161,8 @@ func (c *Conv1d) WeightGrad(xp []float32, t int, dA []float32, dW, dB []float32)
 	kc := c.Kernel * c.Cin
 	if c.narrow() {
 		p := c.patches(xp, t)
-		gemm(true, false, c.Cout, kc, t, 1, dA, c.Cout, p, kc, 1, dW, kc)
+		gemm(true, false, c.Cout, kc, t, 1, dA, c.Cout, *p, kc, 1, dW, kc)
+		patchPool.Put(p)
 	} else {
 		c.chunks(func(off, cols int) {
 			gemm(true, false, c.Cout, cols, t, 1, dA, c.Cout, xp[off:], ld, 1, dW[off:], kc)
@@ -176,15 +188,14 @@ func (c *Conv1d) InputGrad(dA []float32, t int, dXp []float32) {
 	})
 }
 
-// ReLU writes max(a, 0) into z.
+// ReLU writes max(a, 0) into z. Pre-activations are positive or negative
+// at random, so a branch mispredicts half the time: the sign bit is
+// turned into a mask instead (a negative value, or -0, becomes +0).
 func ReLU(a, z []float32) {
 	z = z[:len(a)]
 	for i, v := range a {
-		if v > 0 {
-			z[i] = v
-		} else {
-			z[i] = 0
-		}
+		b := math.Float32bits(v)
+		z[i] = math.Float32frombits(b &^ uint32(int32(b)>>31))
 	}
 }
 
@@ -192,8 +203,10 @@ func ReLU(a, z []float32) {
 func ReLUGrad(a, d []float32) {
 	d = d[:len(a)]
 	for i, v := range a {
-		if v <= 0 {
-			d[i] = 0
-		}
+		// keep is all ones where a > 0, else zero: -0 and negatives have
+		// the sign bit, +0 is zero.
+		b := math.Float32bits(v)
+		keep := uint32(int32(b)>>31) | uint32((int32(b)-1)>>31)
+		d[i] = math.Float32frombits(math.Float32bits(d[i]) &^ keep)
 	}
 }

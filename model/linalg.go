@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
 
 	mblas "clapp/model/blas"
 )
@@ -72,8 +73,16 @@ func gemv(tA bool, m, n int, alpha float32, a []float32, lda int, x []float32, b
 	cur().Sgemv(trans(tA), m, n, alpha, a, lda, x, 1, beta, y, 1)
 }
 
+// level1 is gonum's pure-Go BLAS, whose vector kernels are assembly: for
+// short vectors a call into C costs more than it saves.
+var level1 gonum.Implementation
+
 // axpy computes y += alpha*x.
 func axpy(alpha float32, x, y []float32) {
+	if len(x) >= 32 {
+		level1.Saxpy(len(x), alpha, x, 1, y[:len(x)], 1)
+		return
+	}
 	y = y[:len(x)]
 	for i, v := range x {
 		y[i] += alpha * v
@@ -82,19 +91,15 @@ func axpy(alpha float32, x, y []float32) {
 
 // dot returns x . y.
 func dot(x, y []float32) float32 {
+	if len(x) >= 32 {
+		return level1.Sdot(len(x), x, 1, y[:len(x)], 1)
+	}
 	y = y[:len(x)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		s0 += x[i] * y[i]
-		s1 += x[i+1] * y[i+1]
-		s2 += x[i+2] * y[i+2]
-		s3 += x[i+3] * y[i+3]
+	var s float32
+	for i, v := range x {
+		s += v * y[i]
 	}
-	for ; i < len(x); i++ {
-		s0 += x[i] * y[i]
-	}
-	return (s0 + s1) + (s2 + s3)
+	return s
 }
 
 func zero(x []float32) {

@@ -225,8 +225,8 @@ func (o *Adam) Apply(g Grads) error {
 
 // EndCycle closes the cycle: moments take the cycle's gradient, weights
 // that waited take their plain Adam step, and the next cycle opens with
-// its momentum part. It returns ErrNonFinite if a plain step was refused
-// (the tensor keeps its weights; its moments are updated).
+// its momentum part. The gradient gathered by Apply is finite, so these
+// steps are made in place.
 func (o *Adam) EndCycle() error {
 	b1, b2 := float32(o.Beta1), float32(o.Beta2)
 	o.t++
@@ -234,38 +234,18 @@ func (o *Adam) EndCycle() error {
 	lrT := float32(o.LR / (1 - math.Pow(o.Beta1, t)))
 	iv := float32(1 / (1 - math.Pow(o.Beta2, t)))
 	eps := float32(o.Eps)
-	var err error
 	for i, p := range o.params {
-		m, v, g, den, d := o.m[i], o.v[i], o.acc[i], o.den[i], o.scratch[i]
-		waiting := false
+		m, v, g, den, w := o.m[i], o.v[i], o.acc[i], o.den[i], p.Data
 		for j, gv := range g {
 			mj := b1*m[j] + (1-b1)*gv
 			vj := b2*v[j] + (1-b2)*gv*gv
-			m[j], v[j] = mj, vj
-			if den[j] == 0 {
-				waiting = true
+			m[j], v[j], g[j] = mj, vj, 0
+			if den[j] == 0 && vj != 0 {
+				w[j] -= lrT * mj / (sqrt32(vj*iv) + eps)
 			}
 		}
-		if waiting {
-			w := p.Data
-			copy(d, w)
-			for j := range g {
-				if den[j] == 0 && v[j] != 0 {
-					d[j] -= lrT * m[j] / (sqrt32(v[j]*iv) + eps)
-				}
-			}
-			if finite(d) {
-				copy(w, d)
-			} else if err == nil {
-				err = fmt.Errorf("%w (%s)", ErrNonFinite, p.Name)
-			}
-		}
-		zero(g)
 	}
-	if e := o.open(); err == nil {
-		err = e
-	}
-	return err
+	return o.open()
 }
 
 // State returns m, v and the open cycle's accumulated gradient.

@@ -117,8 +117,9 @@ func (g Grads) Clone() Grads {
 }
 
 func finite(x []float32) bool {
+	// NaN and Inf are the values whose exponent bits are all ones.
 	for _, v := range x {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+		if math.Float32bits(v)&0x7f800000 == 0x7f800000 {
 			return false
 		}
 	}

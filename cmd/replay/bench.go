@@ -165,22 +165,22 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	run := func(night actors.NightPolicy, freeze bool) (float64, error) { return runCfg(night, freeze, nil) }
 	want := func(s string) bool { return *only == "" || *only == s }
 	_ = want
+	if *cpuprofile != "" {
+		if *only == "" {
+			return fmt.Errorf("--cpuprofile needs --only: one measurement to profile")
+		}
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if want("train") {
 		log.Info("bench: training, CLAPP-s (night never)")
-		if *cpuprofile != "" {
-			f, err := os.Create(*cpuprofile)
-			if err != nil {
-				return err
-			}
-			if err := pprof.StartCPUProfile(f); err != nil {
-				return err
-			}
-		}
-		res.TrainAudioPerSec, err = run(actors.NightPolicy{Kind: actors.NightNever}, false)
-		if *cpuprofile != "" {
-			pprof.StopCPUProfile()
-		}
-		if err != nil {
+		if res.TrainAudioPerSec, err = run(actors.NightPolicy{Kind: actors.NightNever}, false); err != nil {
 			return err
 		}
 	}
