@@ -30,9 +30,6 @@ type Config struct {
 	// as Greedy InfoMax does: x' = (x - mean) / std.
 	InputMean float32 `json:"input_mean"`
 	InputStd  float32 `json:"input_std"`
-	// UpdateTargets lets the GRU level's loss update layer 5 through its
-	// targets (the paper's option); off by default as in GIM.
-	UpdateTargets bool `json:"update_targets"`
 }
 
 // SampleRate is the audio rate every encoder expects, in Hz.

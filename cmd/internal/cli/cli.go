@@ -124,7 +124,6 @@ type SizeFlags struct {
 	K             int
 	Split         bool
 	FullRate      bool
-	UpdateTargets bool
 }
 
 // Register adds the flags to fs.
@@ -137,7 +136,6 @@ func (s *SizeFlags) Register(fs *flag.FlagSet) {
 	fs.IntVar(&s.Hidden, "hidden", 0, "GRU hidden units (overrides --size)")
 	fs.IntVar(&s.K, "k", 12, "prediction steps K of every layer")
 	fs.BoolVar(&s.FullRate, "full-rate", false, "take contexts at every frame instead of 100 Hz (Greedy InfoMax's --subsample off; costly)")
-	fs.BoolVar(&s.UpdateTargets, "update-targets", false, "let the GRU level's loss update layer 5 through its targets (the paper's option)")
 }
 
 // Config returns the encoder configuration the flags describe.
@@ -167,7 +165,6 @@ func (s *SizeFlags) Config(b mblas.Backend) (model.Config, error) {
 	if s.FullRate {
 		c.ContextRate = 0
 	}
-	c.UpdateTargets = s.UpdateTargets
 	return c, c.Validate()
 }
 
