@@ -118,12 +118,12 @@ func (n *NATSFlags) Open(log *slog.Logger) (*natsbus.Bus, error) {
 
 // SizeFlags select the encoder's geometry.
 type SizeFlags struct {
-	Size          string
-	Channels      int
-	Hidden        int
-	K             int
-	Split         bool
-	FullRate      bool
+	Size     string
+	Channels int
+	Hidden   int
+	K        int
+	Split    bool
+	FullRate bool
 }
 
 // Register adds the flags to fs.
