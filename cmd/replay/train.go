@@ -85,8 +85,8 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.lr, "lr", 2e-4, "learning rate (Adam)")
 	fs.StringVar(&f.optim, "optimizer", "adam", "adam or sgd")
 	fs.IntVar(&f.batch, "batch", 0, "blocks per optimiser step (default: --streams)")
-	f.memory = 256 << 20
-	fs.Var(&f.memory, "night-memory", "bytes of stored negatives per layer (default 256MiB)")
+	f.memory = 1 << 30
+	fs.Var(&f.memory, "night-memory", "bytes of stored negatives per layer (default 1GiB; a 1.28 s block of the paper encoder costs about 17 MB at layer 2)")
 	fs.BoolVar(&f.publish, "publish", false, "publish every layer's frames on NATS (clapp.RUN.layer.N)")
 	fs.StringVar(&f.run, "run", "", "run name in NATS subjects clapp.RUN.* (default: derived from the run directory)")
 	fs.DurationVar(&f.every, "checkpoint-every", 10*time.Minute, "write a checkpoint this often (and at the end, and on Ctrl-C)")

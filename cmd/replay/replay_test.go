@@ -1,0 +1,248 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"clapp/model"
+)
+
+// The commands run in-process with their real arguments, on built-in
+// speech and on the shared LibriSpeech files.
+
+var tiny = []string{"--size", "narrow", "--channels", "32", "--hidden", "24", "--k", "4", "--progress", "off"}
+
+func replay(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func sharedData(t *testing.T) string {
+	t.Helper()
+	if d := os.Getenv("CLAPP_DATA"); d != "" {
+		return d
+	}
+	dir, _ := os.Getwd()
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, "..", "shared", "data")
+		}
+		dir = filepath.Dir(dir)
+	}
+}
+
+func runDirOf(t *testing.T, stdout string) string {
+	t.Helper()
+	m := regexp.MustCompile(`run directory: (\S+)`).FindStringSubmatch(stdout)
+	if m == nil {
+		t.Fatalf("no run directory in:\n%s", stdout)
+	}
+	return m[1]
+}
+
+func TestTrainWritesARunDirectory(t *testing.T) {
+	runs := t.TempDir()
+	args := append([]string{"train", "--minutes", "0.15", "--streams", "2", "--chunk", "3200", "--report-every", "2s", "--runs", runs, "--seed", "7"}, tiny...)
+	code, out, errs := replay(t, args...)
+	if code != 0 {
+		t.Fatalf("train exited %d:\n%s\n%s", code, out, errs)
+	}
+	dir := runDirOf(t, out)
+	for _, f := range []string{"config.json", "results.json", "data_ids.txt", "loss.png", "loss_curve.json", "checkpoint.safetensors"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Errorf("run directory lacks %s (%v)", f, err)
+		}
+	}
+	var cfg struct {
+		Run struct {
+			Commit string `json:"commit"`
+		} `json:"run"`
+		Seed  uint64            `json:"seed"`
+		Flags map[string]string `json:"flags"`
+	}
+	raw, _ := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err := json.Unmarshal(raw, &cfg); err != nil || cfg.Seed != 7 || cfg.Run.Commit == "" || cfg.Flags["data"] != "synthetic" {
+		t.Errorf("config.json: %s (%v)", raw, err)
+	}
+	ids, _ := os.ReadFile(filepath.Join(dir, "data_ids.txt"))
+	if !strings.Contains(string(ids), "synth-s") {
+		t.Errorf("data_ids.txt: %q", ids)
+	}
+	ck, err := model.LoadCheckpoint(filepath.Join(dir, "checkpoint.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var meta trainMeta
+	if err := json.Unmarshal(ck.Meta, &meta); err != nil || meta.AudioSeconds <= 0 || meta.Utterances == 0 {
+		t.Fatalf("checkpoint metadata %s (%v)", ck.Meta, err)
+	}
+
+	// Resume: the budget of audio and the utterances go on from there.
+	path := filepath.Join(dir, "checkpoint.safetensors")
+	args = append([]string{"train", "--resume", "--checkpoint", path, "--minutes", "0.1", "--streams", "2", "--chunk", "3200", "--runs", runs}, tiny...)
+	if code, out, errs := replay(t, args...); code != 0 {
+		t.Fatalf("resume exited %d:\n%s\n%s", code, out, errs)
+	}
+	ck2, err := model.LoadCheckpoint(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var meta2 trainMeta
+	json.Unmarshal(ck2.Meta, &meta2)
+	if meta2.AudioSeconds <= meta.AudioSeconds || meta2.Utterances <= meta.Utterances {
+		t.Errorf("after resume: %.1f s of audio and %d utterances, before %.1f and %d", meta2.AudioSeconds, meta2.Utterances, meta.AudioSeconds, meta.Utterances)
+	}
+	if ck2.Optim[0] == nil || ck2.Optim[0].Cycles <= ck.Optim[0].Cycles {
+		t.Error("the optimiser state did not carry on")
+	}
+}
+
+// TestTrainSkipsCorruptFiles: a LibriSpeech tree with a corrupt file among
+// real ones is learned from; the bad file is named and counted.
+func TestTrainSkipsCorruptFiles(t *testing.T) {
+	tree := t.TempDir()
+	ch := filepath.Join(tree, "4088", "158077")
+	os.MkdirAll(ch, 0o755)
+	for _, id := range []string{"4088-158077-0000", "4088-158077-0001"} {
+		src := filepath.Join(sharedData(t), "LibriSpeech", "train-clean-100", "4088", "158077", id+".flac")
+		if err := os.Symlink(src, filepath.Join(ch, id+".flac")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(ch, "4088-158077-9999.flac"), []byte("fLaC but not really a FLAC file at all"), 0o644)
+	runs := t.TempDir()
+	args := append([]string{"train", "--data", tree, "--streams", "2", "--runs", runs}, tiny...)
+	code, out, errs := replay(t, args...)
+	if code != 0 {
+		t.Fatalf("train exited %d:\n%s\n%s", code, out, errs)
+	}
+	if !strings.Contains(out, "1 files skipped") {
+		t.Errorf("summary does not count the skipped file:\n%s", out)
+	}
+	raw, _ := os.ReadFile(filepath.Join(runDirOf(t, out), "results.json"))
+	if !strings.Contains(string(raw), "4088-158077-9999.flac") {
+		t.Errorf("results.json does not name the corrupt file")
+	}
+}
+
+func TestModuleBaselinesTrain(t *testing.T) {
+	for _, rule := range [][]string{{"--rule", "infonce"}, {"--rule", "hinge-cpc"}, {"--rule", "clapp-s", "--modules", "3"}} {
+		runs := t.TempDir()
+		args := append(append([]string{"train", "--minutes", "0.1", "--streams", "2", "--chunk", "8000", "--runs", runs}, rule...), tiny...)
+		code, out, errs := replay(t, args...)
+		if code != 0 {
+			t.Fatalf("%v exited %d:\n%s\n%s", rule, code, out, errs)
+		}
+		if _, err := model.LoadCheckpoint(filepath.Join(runDirOf(t, out), "checkpoint.safetensors")); err != nil {
+			t.Errorf("%v: %v", rule, err)
+		}
+	}
+}
+
+func TestProbeJSONContract(t *testing.T) {
+	runs := t.TempDir()
+	code, out, errs := replay(t, "probe", "--data", "synthetic", "--mfcc", "--json", "--runs", runs, "--epochs", "3")
+	if code != 0 {
+		t.Fatalf("probe exited %d:\n%s", code, errs)
+	}
+	var rep struct {
+		Layers []struct {
+			Layer    *int     `json:"layer"`
+			TestAcc  *float64 `json:"test_acc"`
+			TrainAcc *float64 `json:"train_acc"`
+		} `json:"layers"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("probe --json printed something else: %v\n%s", err, out)
+	}
+	if len(rep.Layers) != 1 || rep.Layers[0].Layer == nil || *rep.Layers[0].Layer != 0 || rep.Layers[0].TestAcc == nil || rep.Layers[0].TrainAcc == nil {
+		t.Fatalf("layers %s", out)
+	}
+	if acc := *rep.Layers[0].TestAcc; acc < 0.3 {
+		t.Errorf("MFCC probe on synthetic speech: %.3f", acc)
+	}
+}
+
+func TestBenchJSONContract(t *testing.T) {
+	code, out, errs := replay(t, "bench", "--json", "--seconds", "2", "--long-stream", "0", "--size", "narrow", "--channels", "32", "--hidden", "16", "--only", "train", "--runs", t.TempDir())
+	if code != 0 {
+		t.Fatalf("bench exited %d:\n%s", code, errs)
+	}
+	var rep map[string]any
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("bench --json: %v\n%s", err, out)
+	}
+	for _, k := range []string{"train_audio_s_per_s", "infer_audio_s_per_s", "peak_rss_mb", "blas"} {
+		if _, ok := rep[k]; !ok {
+			t.Errorf("bench --json lacks %q", k)
+		}
+	}
+	if v, _ := rep["train_audio_s_per_s"].(float64); v <= 0 {
+		t.Errorf("train_audio_s_per_s = %v", rep["train_audio_s_per_s"])
+	}
+}
+
+func TestEncodeWritesNPY(t *testing.T) {
+	runs := t.TempDir()
+	args := append([]string{"train", "--minutes", "0.05", "--streams", "1", "--chunk", "3200", "--runs", runs}, tiny...)
+	code, out, errs := replay(t, args...)
+	if code != 0 {
+		t.Fatalf("train: %s", errs)
+	}
+	ck := filepath.Join(runDirOf(t, out), "checkpoint.safetensors")
+	tree := t.TempDir()
+	src := filepath.Join(sharedData(t), "LibriSpeech", "train-clean-100", "4088", "158077", "4088-158077-0000.flac")
+	os.Symlink(src, filepath.Join(tree, "4088-158077-0000.flac"))
+	outDir := t.TempDir()
+	if code, out, errs := replay(t, "encode", "--checkpoint", ck, "--data", tree, "--out", outDir); code != 0 {
+		t.Fatalf("encode exited %d:\n%s\n%s", code, out, errs)
+	}
+	for n := 1; n <= 6; n++ {
+		p := filepath.Join(outDir, "4088-158077-0000", "layer"+string(rune('0'+n))+".npy")
+		raw, err := os.ReadFile(p)
+		if err != nil || !bytes.HasPrefix(raw, []byte("\x93NUMPY")) {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(outDir, "index.json")); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestBadArguments(t *testing.T) {
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"train", "--bogus"}, 2, "flag provided but not defined: -bogus"},
+		{[]string{"train", "--rule", "magic"}, 1, `--rule "magic"`},
+		{[]string{"train", "--night", "sometimes"}, 1, "every:N"},
+		{[]string{"train", "--minutes", "1", "--hours-of-audio", "1"}, 1, "exclude each other"},
+		{[]string{"train", "--data", "/no/such/place"}, 1, "not a file, a directory"},
+		{[]string{"train", "--resume", "--checkpoint", "/no/such.safetensors"}, 1, "--resume"},
+		{[]string{"probe", "--data", "synthetic"}, 1, "exactly one of --checkpoint"},
+		{[]string{"frobnicate"}, 2, "unknown command"},
+		{[]string{"train", "stray"}, 2, "unexpected argument"},
+	}
+	for _, tc := range cases {
+		args := append(tc.args, "--runs", t.TempDir())
+		if tc.args[0] == "frobnicate" {
+			args = tc.args
+		}
+		code, out, errs := replay(t, args...)
+		if code != tc.code || !strings.Contains(out+errs, tc.want) {
+			t.Errorf("%v: exit %d, want %d saying %q; got:\n%s%s", tc.args, code, tc.code, tc.want, out, errs)
+		}
+	}
+	if code, out, _ := replay(t, "train", "--help"); code != 0 || !strings.Contains(out+"", "") {
+		t.Errorf("train --help exited %d", code)
+	}
+}
