@@ -378,7 +378,7 @@ func (c *layerCore[S, W]) learn(ctx actor.Context, id string, e *streamEntry[S, 
 		var none W
 		pos, _ = c.u.Learn(e.s, true, none, nil, c.grads, nil, nil)
 		if hasPartner && c.u.Rows(w) > 0 && c.u.Rows(partner) > 0 {
-			r := record[W]{w: c.u.Capture(w), partner: c.u.Capture(partner)}
+			r := record[W]{w: c.u.CaptureContexts(w), partner: c.u.Capture(partner)}
 			r.bytes = int64(c.u.Bytes(r.w) + c.u.Bytes(r.partner))
 			c.memory.push(r)
 			c.stats.update(func(s *LayerStats) { s.RecordBytes = r.bytes })

@@ -27,8 +27,11 @@ type unit[S, W any] interface {
 	// GRU's targets are constants).
 	NewDz(w W) []float32
 	Backprop(w W, dz []float32, g model.Grads)
-	// Capture copies a window for a later replay; Rows of a window.
+	// Capture copies a window for a later replay; CaptureContexts copies
+	// only what the window's own side of its negatives needs; Rows of a
+	// window.
 	Capture(w W) W
+	CaptureContexts(w W) W
 	Rows(w W) int
 	// Replay recomputes a stored window and its partner with the current
 	// weights and scores the negative terms.
@@ -73,6 +76,13 @@ func (u *convUnit) Backprop(w *model.ConvWindow, dz []float32, g model.Grads) { 
 
 func (u *convUnit) Capture(w *model.ConvWindow) *model.ConvWindow { return u.l.Capture(w) }
 
+func (u *convUnit) CaptureContexts(w *model.ConvWindow) *model.ConvWindow {
+	if u.l.CompactContexts() {
+		return u.l.CaptureContexts(w)
+	}
+	return u.l.Capture(w)
+}
+
 func (u *convUnit) Snapshot(w *model.ConvWindow) *model.ConvWindow {
 	c := u.l.Capture(w)
 	c.A = append([]float32(nil), w.A...)
@@ -81,6 +91,9 @@ func (u *convUnit) Snapshot(w *model.ConvWindow) *model.ConvWindow {
 }
 
 func (u *convUnit) Replay(w, partner *model.ConvWindow, g model.Grads) model.Terms {
+	if w.Patches != nil {
+		return u.l.ReplayNegatives(w, partner, g, &u.sc)
+	}
 	u.l.Recompute(w)
 	u.l.Recompute(partner)
 	_, n := u.l.Learn(w, model.Learning{Negative: partner}, g, &u.sc)
@@ -119,8 +132,9 @@ func (u *gruUnit) Learn(s *model.GRUStream, pos bool, partner *model.GRUWindow, 
 func (u *gruUnit) NewDz(*model.GRUWindow) []float32                  { return nil }
 func (u *gruUnit) Backprop(*model.GRUWindow, []float32, model.Grads) {}
 
-func (u *gruUnit) Capture(w *model.GRUWindow) *model.GRUWindow  { return u.l.Capture(w) }
-func (u *gruUnit) Snapshot(w *model.GRUWindow) *model.GRUWindow { return u.l.Capture(w) }
+func (u *gruUnit) Capture(w *model.GRUWindow) *model.GRUWindow         { return u.l.Capture(w) }
+func (u *gruUnit) CaptureContexts(w *model.GRUWindow) *model.GRUWindow { return u.l.Capture(w) }
+func (u *gruUnit) Snapshot(w *model.GRUWindow) *model.GRUWindow        { return u.l.Capture(w) }
 
 func (u *gruUnit) Replay(w, partner *model.GRUWindow, g model.Grads) model.Terms {
 	_, n := u.l.Learn(nil, w, model.GRULearning{Negative: partner, Replay: true}, g, &u.sc)

@@ -44,6 +44,12 @@ type ConvWindow struct {
 	NewFrom int64
 	// Phase selects the contexts (t % Every == Phase).
 	Phase int
+	// Patches and Rows make a compact window that holds only its contexts:
+	// Patches the input window of each context (one row of Kernel*Cin
+	// values each), Rows their rows in the full window. A night replays
+	// negatives from it; see CaptureContexts.
+	Patches []float32
+	Rows32  []int32
 }
 
 // ConvStream is a layer's state for one stream.
@@ -144,12 +150,98 @@ func (l *ConvLayer) Forward(s *ConvStream, x []float32, rows int, end bool) []fl
 // Capture copies the input of the stream's learning window: a record from
 // which the window's frames can be recomputed later with other weights.
 func (l *ConvLayer) Capture(w *ConvWindow) *ConvWindow {
+	if w.Patches != nil { // a compact window: copy it as it is
+		return &ConvWindow{Rows: w.Rows, First: w.First, NewFrom: w.NewFrom, Phase: w.Phase,
+			Patches: append([]float32(nil), w.Patches...), Rows32: append([]int32(nil), w.Rows32...)}
+	}
 	c := l.Conv
 	span := ((w.Rows-1)*c.Stride + c.Kernel) * c.Cin
 	if w.Rows == 0 {
 		span = 0
 	}
 	return &ConvWindow{XP: append([]float32(nil), w.XP[:span]...), Rows: w.Rows, First: w.First, NewFrom: w.NewFrom, Phase: w.Phase}
+}
+
+// CompactContexts reports whether a window's contexts are sparse enough
+// for CaptureContexts to pay: their input windows do not overlap.
+func (l *ConvLayer) CompactContexts() bool {
+	return l.Every > 1 && l.Every*l.Conv.Stride >= l.Conv.Kernel
+}
+
+// CaptureContexts copies only what the negatives of window w need on its
+// own side: the input windows of its contexts (the night recomputes their
+// frames, scores them against a partner's frames and back-propagates
+// through them alone). For the paper's second layer, contexts every 8
+// frames, that is a quarter of the window's input, and an eighth of its
+// convolution.
+func (l *ConvLayer) CaptureContexts(w *ConvWindow) *ConvWindow {
+	c := l.Conv
+	kc := c.Kernel * c.Cin
+	out := &ConvWindow{Rows: w.Rows, First: w.First, NewFrom: w.NewFrom, Phase: w.Phase}
+	last := w.First + int64(w.Rows)
+	first := w.First + int64(((w.Phase-int(w.First%int64(l.Every)))+l.Every)%l.Every)
+	for t := first; t < last-1; t += int64(l.Every) {
+		if t+int64(l.Head.K) < w.NewFrom {
+			continue
+		}
+		r := int(t - w.First)
+		out.Rows32 = append(out.Rows32, int32(r))
+		out.Patches = append(out.Patches, w.XP[r*c.Stride*c.Cin:r*c.Stride*c.Cin+kc]...)
+	}
+	return out
+}
+
+// ReplayNegatives scores the contexts of a compact window (CaptureContexts)
+// against the frames of partner, both recomputed with the layer's current
+// weights, and accumulates the negative terms' gradient into g. It is
+// Learn's negative half, for the contexts alone.
+func (l *ConvLayer) ReplayNegatives(w, partner *ConvWindow, g Grads, sc *LearnScratch) Terms {
+	c, h := l.Conv, l.Head
+	C, K, kc := c.Cout, h.K, c.Kernel*c.Cin
+	n := len(w.Rows32)
+	if n == 0 || partner.Rows == 0 {
+		return Terms{}
+	}
+	l.Recompute(partner)
+	// The contexts' frames from their input windows.
+	sc.ctx = grow(sc.ctx, n*C)
+	a := make([]float32, n*C)
+	for i := 0; i < n; i++ {
+		copy(a[i*C:(i+1)*C], c.B)
+	}
+	gemm(false, true, n, C, kc, 1, w.Patches, kc, c.W, kc, 1, a, C)
+	ReLU(a, sc.ctx)
+	sc.neg = sc.neg[:0]
+	last := w.First + int64(w.Rows)
+	for i, r := range w.Rows32 {
+		t := w.First + int64(r)
+		for k := 1; k <= K; k++ {
+			tt := t + int64(k)
+			if tt < w.NewFrom || tt >= last {
+				continue
+			}
+			sc.neg = append(sc.neg, Pair{C: int32(i), Z: (r + int32(k)) % int32(partner.Rows), K: int32(k)})
+		}
+	}
+	sc.weights = grow(sc.weights, K)
+	for k := range sc.weights {
+		sc.weights[k] = 1 / float32(K)
+	}
+	h.Score(sc.ctx[:n*C], n, &sc.sc)
+	sc.dzn = growZero(sc.dzn, partner.Rows*C)
+	terms := sc.sc.Hinge(partner.Z, sc.neg, Negative, sc.weights, sc.dzn)
+	sc.dctx = growZero(sc.dctx, n*C)
+	var dWc []float32
+	if h.Split() {
+		dWc = g[3]
+	}
+	sc.sc.Backward(sc.dctx, g[2], dWc)
+	ReLUGrad(a, sc.dctx[:n*C])
+	gemm(true, false, C, kc, n, 1, sc.dctx, C, w.Patches, kc, 1, g[0], kc)
+	colsum(sc.dctx, n, C, g[1])
+	l.Backprop(partner, sc.dzn, g)
+	partner.A, partner.Z = nil, nil
+	return terms
 }
 
 // Recompute fills w.A and w.Z from w.XP with the layer's current weights.
@@ -162,7 +254,9 @@ func (l *ConvLayer) Recompute(w *ConvWindow) {
 }
 
 // Bytes returns the memory a captured window holds.
-func (w *ConvWindow) Bytes() int { return 4 * (cap(w.XP) + cap(w.A) + cap(w.Z)) }
+func (w *ConvWindow) Bytes() int {
+	return 4*(cap(w.XP)+cap(w.A)+cap(w.Z)+cap(w.Patches)) + 4*cap(w.Rows32)
+}
 
 // Learning selects the terms a Learn call scores.
 type Learning struct {

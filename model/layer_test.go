@@ -190,3 +190,39 @@ func TestConvLearnDeferred(t *testing.T) {
 		}
 	}
 }
+
+// TestReplayNegativesFromContexts: replaying the negatives of a window
+// from its contexts' input windows alone gives the negative half of Learn
+// on the full window.
+func TestReplayNegativesFromContexts(t *testing.T) {
+	for _, split := range []bool{false, true} {
+		rng := rand.New(rand.NewPCG(8, 1))
+		l := &ConvLayer{Conv: NewConv1d(6, 5, 8, 4, 2, rng), Head: NewHead(3, 5, 5, split, rng), Every: 4}
+		// A stream's second block: contexts before NewFrom pair with new targets only.
+		s := l.NewStream(1)
+		x := randn(rng, 200*6, 1)
+		l.Forward(s, x[:90*6], 90, false)
+		l.Forward(s, x[90*6:], 110, true)
+		w := s.Window()
+		pw := &ConvWindow{XP: l.Conv.Pad(randn(rng, 150*6, 1), 150, nil), Rows: l.Conv.OutLen(150)}
+		l.Recompute(pw)
+		var sc LearnScratch
+		want := NewGrads(l.Params())
+		_, wantT := l.Learn(w, Learning{Negative: pw}, want, &sc)
+		compact := l.CaptureContexts(w)
+		full := l.Capture(pw)
+		got := NewGrads(l.Params())
+		gotT := l.ReplayNegatives(compact, full, got, &sc)
+		if math.Abs(gotT.Loss-wantT.Loss) > 1e-5*math.Abs(wantT.Loss) || gotT.Pairs != wantT.Pairs {
+			t.Errorf("split %v: terms %+v, Learn's %+v", split, gotT, wantT)
+		}
+		for i := range want {
+			if d := maxRelDiff(got[i], want[i]); d > 1e-4 {
+				t.Errorf("split %v: %s differs by %g", split, l.Params()[i].Name, d)
+			}
+		}
+		if compact.Bytes() >= l.Capture(w).Bytes() {
+			t.Errorf("the compact record (%d bytes) is not smaller than the window's input (%d)", compact.Bytes(), l.Capture(w).Bytes())
+		}
+	}
+}
