@@ -27,7 +27,7 @@ import (
 // These tests run the live command as its users do: the binary, in its own
 // processes, with real audio files and a real NATS server.
 
-var liveBin string
+var liveBin, replayBin string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "clapp-live-test")
@@ -35,10 +35,13 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	liveBin = filepath.Join(dir, "live")
-	out, err := exec.Command("go", "build", "-o", liveBin, ".").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "building live: %v\n%s", err, out)
-		os.Exit(1)
+	replayBin = filepath.Join(dir, "replay")
+	for bin, pkg := range map[string]string{liveBin: ".", replayBin: "../replay"} {
+		out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "building %s: %v\n%s", pkg, err, out)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -409,5 +412,66 @@ func TestSignalsCheckpoint(t *testing.T) {
 		if !weightsChanged(p.checkpoint(t).Encoder, fresh(t), 1) {
 			t.Errorf("%v: the checkpoint holds the initial weights", sig)
 		}
+	}
+}
+
+// TestRecordThenReplay: live --record keeps the session's audio in a
+// JetStream stream; replay train learns from it afterwards, and a replay
+// checkpoint is where live starts again.
+func TestRecordThenReplay(t *testing.T) {
+	store := filepath.Join(t.TempDir(), "js")
+	p := startLive(t, "--input", flac(t), "--record", "--nats-store", store, "--run", "rec", "--http", "", "--duration", "6s", "--segment", "2s")
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Fatalf("live: %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("live did not finish")
+	}
+	if !strings.Contains(p.output(), "clapp_rec_audio") {
+		t.Fatalf("live did not say where it records")
+	}
+	runs := t.TempDir()
+	cmd := exec.Command(replayBin, "train", "--data", "nats://clapp_rec_audio", "--nats-store", store, "--runs", runs,
+		"--size", "narrow", "--channels", "32", "--hidden", "24", "--k", "4", "--progress", "off", "--streams", "2", "--chunk", "1600")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("replay train from the recording: %v\n%s", err, out)
+	}
+	m := regexp.MustCompile(`run directory: (\S+)`).FindStringSubmatch(string(out))
+	if m == nil {
+		t.Fatalf("no run directory:\n%s", out)
+	}
+	raw, err := os.ReadFile(filepath.Join(m[1], "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		Audio float64 `json:"audio_seconds"`
+	}
+	if err := json.Unmarshal(raw, &res); err != nil {
+		t.Fatal(err)
+	}
+	// About 6 s were played and recorded.
+	if res.Audio < 3 || res.Audio > 7 {
+		t.Errorf("replay learned %.1f s of audio from a 6 s recording", res.Audio)
+	}
+	ck := regexp.MustCompile(`checkpoint: (\S+)`).FindStringSubmatch(string(out))
+	if ck == nil {
+		t.Fatal("no checkpoint")
+	}
+	// live resumes from a model trained by replay.
+	q := startLive(t, "--input", flac(t), "--checkpoint", ck[1], "--http", "", "--duration", "3s")
+	select {
+	case err := <-q.done:
+		if err != nil {
+			t.Fatalf("live from a replay checkpoint: %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("live did not finish")
+	}
+	if !strings.Contains(q.output(), "resumed") {
+		t.Error("live did not say it resumed")
 	}
 }

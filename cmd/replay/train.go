@@ -209,17 +209,13 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		budgetWall = 10 * time.Minute
 	}
 	loop := budgetAudio > 0 || budgetWall > 0
-	opts := stream.Options{Chunk: f.chunk, Streams: f.streams, Shuffle: f.shuffle, Seed: f.seed + uint64(prior.Passes), Loop: loop,
+	opts := stream.Options{Chunk: f.chunk, Streams: f.streams, Shuffle: f.shuffle, Seed: f.seed, Loop: loop,
 		IDs: ids, Realtime: f.speed == "realtime", NATS: bus.Conn, Durable: "replay-" + f.run, Logger: log,
 		OnSkip: func(path string, err error) {
 			skipMu.Lock()
 			skipped = append(skipped, fmt.Sprintf("%s: %v", path, err))
 			skipMu.Unlock()
 		}}
-	if isSynth && f.resume {
-		// Synthetic speech is resumed by skipping the utterances begun.
-		opts.Utterances = 0
-	}
 	src, err := stream.Open(ctx, f.data, opts)
 	if err != nil {
 		return err
@@ -302,15 +298,19 @@ func (t *trainer) run(ctx context.Context, src stream.Source, budgetAudio float6
 
 // trainMeta is what a checkpoint records about the training so far.
 type trainMeta struct {
-	Run          string                 `json:"run"`
-	Seed         uint64                 `json:"seed"`
-	AudioSeconds float64                `json:"audio_seconds"`
-	WallSeconds  float64                `json:"wall_seconds"`
-	Utterances   int                    `json:"utterances"`
-	Passes       int                    `json:"passes"`
-	Blocks       int64                  `json:"blocks"`
-	Layers       []actors.LayerCounters `json:"layers"`
-	Data         string                 `json:"data"`
+	Run          string  `json:"run"`
+	Seed         uint64  `json:"seed"`
+	AudioSeconds float64 `json:"audio_seconds"`
+	WallSeconds  float64 `json:"wall_seconds"`
+	Utterances   int     `json:"utterances"`
+	Passes       int     `json:"passes"`
+	// Done lists the streams learned to their end in the current pass over
+	// the data: a resumed run skips them (a stream cut by the checkpoint
+	// starts over).
+	Done   []string               `json:"done,omitempty"`
+	Blocks int64                  `json:"blocks"`
+	Layers []actors.LayerCounters `json:"layers"`
+	Data   string                 `json:"data"`
 }
 
 type lossPoint struct {
@@ -346,6 +346,9 @@ type trainer struct {
 	blocks  int64
 	seen    map[string]bool
 	order   []string
+	done    []string // ended in the current pass
+	doneSet map[string]bool
+	passes  int
 	curve   []lossPoint
 	skipped []string
 	ckptMu  sync.Mutex
@@ -386,7 +389,12 @@ func (t *trainer) loop(ctx context.Context, src stream.Source, budgetAudio float
 			}
 		}
 	}()
-	skip := t.prior.Utterances // streams already learned, when resuming synthetic speech
+	// Streams already learned to their end in this pass are skipped, once.
+	skip := map[string]bool{}
+	for _, id := range t.prior.Done {
+		skip[id] = true
+	}
+	t.done = append([]string(nil), t.prior.Done...)
 	var readErr error
 	for {
 		select {
@@ -400,9 +408,9 @@ func (t *trainer) loop(ctx context.Context, src stream.Source, budgetAudio float
 				}
 				return readErr
 			}
-			if b.Layer == frame.AudioLayer && skip > 0 && t.isSynth() {
+			if skip[b.Stream] {
 				if b.End {
-					skip--
+					delete(skip, b.Stream)
 				}
 				continue
 			}
@@ -420,6 +428,9 @@ func (t *trainer) loop(ctx context.Context, src stream.Source, budgetAudio float
 				if !t.seen[b.Stream] {
 					t.seen[b.Stream] = true
 					t.order = append(t.order, b.Stream)
+				}
+				if b.End {
+					t.markDone(b.Stream)
 				}
 				t.mu.Unlock()
 			}
@@ -449,8 +460,21 @@ func (t *trainer) loop(ctx context.Context, src stream.Source, budgetAudio float
 	}
 }
 
-func (t *trainer) isSynth() bool {
-	return t.f.data == "synthetic" || strings.HasPrefix(t.f.data, "synthetic:")
+// markDone records a stream learned to its end; a stream seen ending
+// twice starts a new pass over the data. Call with t.mu held.
+func (t *trainer) markDone(id string) {
+	if t.doneSet == nil {
+		t.doneSet = map[string]bool{}
+		for _, d := range t.done {
+			t.doneSet[d] = true
+		}
+	}
+	if t.doneSet[id] {
+		t.passes++
+		t.done, t.doneSet = nil, map[string]bool{}
+	}
+	t.doneSet[id] = true
+	t.done = append(t.done, id)
 }
 
 func (t *trainer) record(st []actors.LayerStats) {
@@ -493,7 +517,8 @@ func (t *trainer) checkpoint(ctx context.Context) (string, error) {
 	t.mu.Lock()
 	meta := trainMeta{Run: t.f.run, Seed: t.f.seed, AudioSeconds: t.prior.AudioSeconds + t.audio,
 		WallSeconds: t.prior.WallSeconds + time.Since(t.started).Seconds(), Utterances: t.prior.Utterances + len(t.order),
-		Blocks: t.prior.Blocks + t.blocks, Layers: counters, Data: t.f.data}
+		Blocks: t.prior.Blocks + t.blocks, Layers: counters, Data: t.f.data,
+		Passes: t.prior.Passes + t.passes, Done: append([]string(nil), t.done...)}
 	t.mu.Unlock()
 	raw, _ := json.Marshal(meta)
 	ck.Meta = raw
