@@ -411,6 +411,10 @@ func (c *layerCore[S, W]) learn(ctx actor.Context, id string, e *streamEntry[S, 
 		c.day++
 		if c.day >= c.opt.policy.Every {
 			c.day = 0
+			// The night must keep up with the day: if the last one is still
+			// going when the next is due, finish it now (day blocks wait)
+			// rather than let the memory fill and drop negatives.
+			c.finishNight(nil)
 			c.startNight(ctx)
 		}
 	}
