@@ -406,23 +406,7 @@ func (p *Pipeline) watchIdle(ctx context.Context) (stop func()) {
 // Drain returns once every layer has processed every block fed before
 // the call, nights in progress included, and applied its gradients.
 func (p *Pipeline) Drain(ctx context.Context) error {
-	done := make(chan struct{})
-	last := p.cfg.Last
-	if err := p.send(ctx, &barrierMsg{pass: func(n int) {
-		if n == last {
-			close(done)
-		}
-	}}); err != nil {
-		return err
-	}
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-p.ctx.Done():
-		return ErrClosed
-	}
+	return p.passThrough(ctx, func(pass func(int)) flowMsg { return &barrierMsg{pass: pass} })
 }
 
 // EndRound closes a round of streams: call it when every stream fed so far
@@ -431,13 +415,19 @@ func (p *Pipeline) Drain(ctx context.Context) error {
 // last layer has. In deterministic mode a Snapshot taken right after it
 // resumes bit for bit.
 func (p *Pipeline) EndRound(ctx context.Context) error {
+	return p.passThrough(ctx, func(pass func(int)) flowMsg { return &roundMsg{pass: pass} })
+}
+
+// passThrough sends a marker down the pipeline and waits until the last
+// layer has passed it.
+func (p *Pipeline) passThrough(ctx context.Context, marker func(pass func(layer int)) flowMsg) error {
 	done := make(chan struct{})
 	last := p.cfg.Last
-	if err := p.send(ctx, &roundMsg{pass: func(n int) {
+	if err := p.send(ctx, marker(func(n int) {
 		if n == last {
 			close(done)
 		}
-	}}); err != nil {
+	})); err != nil {
 		return err
 	}
 	select {

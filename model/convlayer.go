@@ -280,6 +280,59 @@ type Learning struct {
 	DZ, NegDZ []float32
 }
 
+// window is what pairing needs of a learning window: its first frame, its
+// rows, the first frame whose targets are new, and its context phase.
+type window struct {
+	first   int64
+	rows    int
+	newFrom int64
+	phase   int
+}
+
+// pairs lists the contexts of w (frames t with t % every == phase that
+// have at least one new target among the next K) into sc.rows, and their
+// positive pairs (targets in w) and negative pairs (the frames at the same
+// positions of a window of negRows frames; none when negRows is 0) into
+// sc.pos and sc.neg. With coin set each context gets either its positive
+// or its negative pairs, with equal probability.
+func (sc *LearnScratch) pairs(w window, every, K int, positive bool, negRows int, coin *rand.Rand) {
+	sc.rows = sc.rows[:0]
+	sc.pos, sc.neg = sc.pos[:0], sc.neg[:0]
+	last := w.first + int64(w.rows)
+	first := w.first + int64(((w.phase-int(w.first%int64(every)))+every)%every)
+	for t := first; t < last-1; t += int64(every) {
+		if t+int64(K) < w.newFrom {
+			continue
+		}
+		usePos, useNeg := positive, negRows > 0
+		if coin != nil && usePos && useNeg {
+			if coin.IntN(2) == 0 {
+				useNeg = false
+			} else {
+				usePos = false
+			}
+		}
+		if !usePos && !useNeg {
+			continue
+		}
+		ci := int32(len(sc.rows))
+		r := int32(t - w.first)
+		sc.rows = append(sc.rows, r)
+		for k := 1; k <= K; k++ {
+			tt := t + int64(k)
+			if tt < w.newFrom || tt >= last {
+				continue
+			}
+			if usePos {
+				sc.pos = append(sc.pos, Pair{C: ci, Z: r + int32(k), K: int32(k)})
+			}
+			if useNeg {
+				sc.neg = append(sc.neg, Pair{C: ci, Z: (r + int32(k)) % int32(negRows), K: int32(k)})
+			}
+		}
+	}
+}
+
 // LearnScratch holds buffers reused across Learn calls.
 type LearnScratch struct {
 	sc        Scorer
@@ -300,42 +353,11 @@ func (l *ConvLayer) Learn(w *ConvWindow, lr Learning, g Grads, sc *LearnScratch)
 	c, h := l.Conv, l.Head
 	C, K := c.Cout, h.K
 	negw := lr.Negative
-	// Contexts and their pairs.
-	sc.rows = sc.rows[:0]
-	sc.pos, sc.neg = sc.pos[:0], sc.neg[:0]
-	last := w.First + int64(w.Rows)
-	first := w.First + int64(((w.Phase-int(w.First%int64(l.Every)))+l.Every)%l.Every)
-	for t := first; t < last-1; t += int64(l.Every) {
-		if t+int64(K) < w.NewFrom {
-			continue
-		}
-		usePos, useNeg := lr.Positive, negw != nil && negw.Rows > 0
-		if lr.Coin != nil && usePos && useNeg {
-			if lr.Coin.IntN(2) == 0 {
-				useNeg = false
-			} else {
-				usePos = false
-			}
-		}
-		if !usePos && !useNeg {
-			continue
-		}
-		ci := int32(len(sc.rows))
-		r := int32(t - w.First)
-		sc.rows = append(sc.rows, r)
-		for k := 1; k <= K; k++ {
-			tt := t + int64(k)
-			if tt < w.NewFrom || tt >= last {
-				continue
-			}
-			if usePos {
-				sc.pos = append(sc.pos, Pair{C: ci, Z: r + int32(k), K: int32(k)})
-			}
-			if useNeg {
-				sc.neg = append(sc.neg, Pair{C: ci, Z: (r + int32(k)) % int32(negw.Rows), K: int32(k)})
-			}
-		}
+	negRows := 0
+	if negw != nil {
+		negRows = negw.Rows
 	}
+	sc.pairs(window{first: w.First, rows: w.Rows, newFrom: w.NewFrom, phase: w.Phase}, l.Every, K, lr.Positive, negRows, lr.Coin)
 	n := len(sc.rows)
 	if n == 0 {
 		return

@@ -206,41 +206,11 @@ func (l *GRULayer) Learn(s *GRUStream, w *GRUWindow, lr GRULearning, g Grads, sc
 	gru, h := l.GRU, l.Head
 	cin, H, K := gru.Cin, gru.H, h.K
 	negw := lr.Negative
-	sc.rows = sc.rows[:0]
-	sc.pos, sc.neg = sc.pos[:0], sc.neg[:0]
-	last := w.First + int64(w.Rows)
-	first := w.First + int64(((w.Phase-int(w.First%int64(l.Every)))+l.Every)%l.Every)
-	for t := first; t < last-1; t += int64(l.Every) {
-		if t+int64(K) < w.NewFrom {
-			continue
-		}
-		usePos, useNeg := lr.Positive, negw != nil && negw.Rows > 0
-		if lr.Coin != nil && usePos && useNeg {
-			if lr.Coin.IntN(2) == 0 {
-				useNeg = false
-			} else {
-				usePos = false
-			}
-		}
-		if !usePos && !useNeg {
-			continue
-		}
-		ci := int32(len(sc.rows))
-		r := int32(t - w.First)
-		sc.rows = append(sc.rows, r)
-		for k := 1; k <= K; k++ {
-			tt := t + int64(k)
-			if tt < w.NewFrom || tt >= last {
-				continue
-			}
-			if usePos {
-				sc.pos = append(sc.pos, Pair{C: ci, Z: r + int32(k), K: int32(k)})
-			}
-			if useNeg {
-				sc.neg = append(sc.neg, Pair{C: ci, Z: (r + int32(k)) % int32(negw.Rows), K: int32(k)})
-			}
-		}
+	negRows := 0
+	if negw != nil {
+		negRows = negw.Rows
 	}
+	sc.pairs(window{first: w.First, rows: w.Rows, newFrom: w.NewFrom, phase: w.Phase}, l.Every, K, lr.Positive, negRows, lr.Coin)
 	gr := &GRUGrads{Wih: g[0], Whh: g[1], Bih: g[2], Bhh: g[3]}
 	if s != nil && l.acc != nil {
 		// Hand on what the traces absorbed since the last call.
