@@ -84,7 +84,7 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.chunk, "chunk", 20480, "samples per block of audio (20480 = 1.28 s, the paper's window)")
 	fs.Float64Var(&f.lr, "lr", 2e-4, "learning rate (Adam)")
 	fs.StringVar(&f.optim, "optimizer", "adam", "adam or sgd")
-	fs.IntVar(&f.batch, "batch", 0, "blocks per optimiser step (default: --streams)")
+	fs.IntVar(&f.batch, "batch", 2, "blocks per optimiser step (2: more, smaller steps learn more in a given time than the paper's batch of 8; see README)")
 	f.memory = 1 << 30
 	fs.Var(&f.memory, "night-memory", "bytes of stored negatives per layer (default 1GiB; a 1.28 s block of the paper encoder costs about 17 MB at layer 2)")
 	fs.BoolVar(&f.publish, "publish", false, "publish every layer's frames on NATS (clapp.RUN.layer.N)")
