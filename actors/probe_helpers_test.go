@@ -34,10 +34,24 @@ func probeAccuracies(t testing.TB, e *model.Encoder, trainUtts, testUtts int) []
 			u := g.Utterance(speakers[i%len(speakers)], 1000+i/len(speakers))
 			out := e.Encode(u.Samples)
 			for l := 1; l <= e.Layers(); l++ {
+				// Frames whose receptive-field centres fall in a label's
+				// 10 ms cell are averaged (the nearest one where none do).
 				w := e.Config.Width(l)
-				idx := geo.NearestFrames(l, len(u.Samples))
+				f := geo.Field(l)
+				frames := len(out[l-1]) / w
 				for j := range u.Labels {
-					feats[l-1] = append(feats[l-1], out[l-1][idx[j]*w:(idx[j]+1)*w])
+					lo, hi := f.Pool(j, frames)
+					if hi <= lo {
+						lo = f.Nearest(j, frames)
+						hi = lo + 1
+					}
+					row := make([]float32, w)
+					for t := lo; t < hi; t++ {
+						for c := range row {
+							row[c] += out[l-1][t*w+c] / float32(hi-lo)
+						}
+					}
+					feats[l-1] = append(feats[l-1], row)
 				}
 			}
 			ys = append(ys, u.Labels...)
@@ -53,7 +67,7 @@ func probeAccuracies(t testing.TB, e *model.Encoder, trainUtts, testUtts int) []
 	classes := len(synth.PhoneNames())
 	acc := make([]float64, e.Layers())
 	for l := range acc {
-		p, err := probe.Fit(trX[l], trY, classes, probe.Config{Standardize: true, Epochs: 10, Seed: 1})
+		p, err := probe.Fit(trX[l], trY, classes, probe.Config{Standardize: true, Epochs: 20, BatchSize: 256, Seed: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
