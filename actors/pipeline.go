@@ -33,9 +33,9 @@ type Config struct {
 	// First and Last select the layers to run (1-based, inclusive): 0
 	// means all. A pipeline from layer 4 takes layer 3's frames as input.
 	First, Last int
-	// Night is the day/night policy (every:8: a night after each block of
-	// each of 8 interleaved streams, so the negative memory holds one block
-	// per stream).
+	// Night is the day/night policy; by default a night after every
+	// Batch blocks (every:Batch), so the optimiser closes its cycles at the
+	// pace of the synchronous mode.
 	Night NightPolicy
 	// Batch is the number of blocks whose gradient one optimiser step
 	// applies (8, the paper's batch of interleaved streams).
@@ -99,11 +99,11 @@ func (c *Config) defaults() error {
 	if c.First < 1 || c.Last > L || c.First > c.Last {
 		return fmt.Errorf("%w: layers %d-%d of an encoder of %d", ErrConfig, c.First, c.Last, L)
 	}
-	if c.Night == (NightPolicy{}) {
-		c.Night = NightPolicy{Kind: NightEvery, Every: 8}
-	}
 	if c.Batch <= 0 {
 		c.Batch = 8
+	}
+	if c.Night == (NightPolicy{}) {
+		c.Night = NightPolicy{Kind: NightEvery, Every: c.Batch}
 	}
 	if c.MemoryBytes <= 0 {
 		c.MemoryBytes = 256 << 20

@@ -78,7 +78,7 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.wpred, "wpred", "symmetric", "prediction weights: symmetric (Eqs. 3-4) or split (weight-transport-free, Appendix C)")
 	fs.StringVar(&f.gru, "gru", "eprop", "how the GRU learns: eprop (forward in time) or bptt (through time over each window)")
 	fs.IntVar(&f.modules, "modules", 0, "gradient-isolated modules, 1-6 (6: layer-wise, each layer an actor; 1: end-to-end); default 6, 1 for hinge-cpc")
-	fs.StringVar(&f.night, "night", "every:8", "when negatives are replayed: every:N blocks of day, idle[:DURATION], never (synchronous CLAPP-s), alternate (the paper's CLAPP) or control (only on request)")
+	fs.StringVar(&f.night, "night", "every:2", "when negatives are replayed: every:N blocks of day (every:2, a night per optimiser step, by default), idle[:DURATION], never (synchronous CLAPP-s), alternate (the paper's CLAPP) or control (only on request)")
 	fs.IntVar(&f.streams, "streams", 8, "streams read at once and interleaved (the batch)")
 	fs.StringVar(&f.speed, "speed", "max", "max (as fast as the layers learn) or realtime")
 	fs.IntVar(&f.chunk, "chunk", 20480, "samples per block of audio (20480 = 1.28 s, the paper's window)")
@@ -592,7 +592,7 @@ func newModuleLearner(f *trainFlags, enc *model.Encoder, optim []*model.OptimSta
 	}
 	terms := model.ModuleTerms{Positive: true, Negative: true, Coin: f.rule == "clapp"}
 	log.Info("module training (synchronous, back-propagation inside each module)", "modules", sizes, "rule", f.rule)
-	if f.night != "every:8" {
+	if f.night != "every:2" {
 		log.Warn("--night does not apply to module training, which is synchronous")
 	}
 	return actors.NewModules(actors.ModuleConfig{Encoder: enc, Sizes: sizes, Loss: loss, Terms: terms, Optimizer: f.optim,
