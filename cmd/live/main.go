@@ -426,4 +426,3 @@ func waitForMic(ctx context.Context, o *options, log *slog.Logger) (stream.Sourc
 		}
 	}
 }
-
