@@ -212,7 +212,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer src.Close()
+	pumping := false // from then on pump owns src
+	defer func() {
+		if !pumping {
+			src.Close()
+		}
+	}()
 
 	p, err := actors.New(actors.Config{Encoder: enc, First: first, Last: last, Night: night, Batch: 4, MemoryBytes: int64(o.memory),
 		LR: o.lr, Optim: optim, SkipBacklog: o.skip, Credits: 4, Seed: o.seed, Version: "clapp/" + o.run, Logger: log})
@@ -277,7 +282,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	log.Info("live", "input", o.input, "layers", fmt.Sprintf("%d-%d", first, last), "night", night.String(),
 		"subjects", "clapp."+o.run+".layer.*", "control", "clapp."+o.run+".control")
 
-	err = pump(ctx, &o, src, p, bus, log)
+	var reopen func(context.Context) (stream.Source, error)
+	if o.input == "mic" {
+		back := 0
+		reopen = func(ctx context.Context) (stream.Source, error) {
+			back++
+			return waitForMic(ctx, &o, back, log)
+		}
+	}
+	pumping = true
+	err = pump(ctx, &o, src, reopen, p, bus, log)
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		err = nil
 	}
@@ -348,9 +362,17 @@ func openInput(ctx context.Context, o *options, first int, bus *natsbus.Bus, log
 	return src, nil
 }
 
-// pump feeds the input to the pipeline, records it when asked, writes
-// periodic checkpoints, and rides out a microphone that goes away.
-func pump(ctx context.Context, o *options, src stream.Source, p *actors.Pipeline, bus *natsbus.Bus, log *slog.Logger) error {
+// pump feeds the input to the pipeline, records it when asked, and writes
+// periodic checkpoints. An input that fails with reopen set (a microphone
+// unplugged) is closed and waited for with reopen, the pipeline and all it
+// learned untouched. pump closes whichever source it ends with.
+func pump(ctx context.Context, o *options, src stream.Source, reopen func(context.Context) (stream.Source, error),
+	p *actors.Pipeline, bus *natsbus.Bus, log *slog.Logger) error {
+	defer func() {
+		if src != nil {
+			src.Close()
+		}
+	}()
 	if o.duration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, o.duration)
@@ -366,6 +388,10 @@ func pump(ctx context.Context, o *options, src stream.Source, p *actors.Pipeline
 		defer recPub.Close()
 	}
 	nextCkpt := time.Now().Add(o.every)
+	// The streams begun and not ended, by their next block: an input that
+	// goes away mid-stream gets them ended, so no layer pairs frames across
+	// the gap or keeps their state.
+	open := map[string]frame.Block{}
 	for {
 		b, err := src.Next(ctx)
 		if errors.Is(err, io.EOF) {
@@ -376,15 +402,28 @@ func pump(ctx context.Context, o *options, src stream.Source, p *actors.Pipeline
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			if o.input == "mic" {
-				log.Error("the microphone went away; learning is kept, waiting for it to come back (Ctrl-C saves and exits)", "err", err)
+			if reopen != nil {
+				log.Error("the input went away; learning is kept, waiting for it to come back (Ctrl-C saves and exits)", "input", o.input, "err", err)
 				src.Close()
-				if src, err = waitForMic(ctx, o, log); err != nil {
+				src = nil
+				for id, next := range open {
+					if err := p.Feed(ctx, next, time.Now()); err != nil {
+						log.Warn("ending a stream cut short", "stream", id, "err", err)
+					}
+					delete(open, id)
+				}
+				if src, err = reopen(ctx); err != nil {
 					return err
 				}
+				log.Info("the input is back", "input", o.input)
 				continue
 			}
 			return err
+		}
+		if b.End {
+			delete(open, b.Stream)
+		} else if b.Layer != frame.LabelLayer {
+			open[b.Stream] = frame.Block{Stream: b.Stream, Layer: b.Layer, First: b.Last(), Cols: b.Cols, Rate: b.Rate, End: true, Model: b.Model}
 		}
 		if recPub != nil && b.Layer == frame.AudioLayer {
 			_ = recPub.Publish(audioSubject, b)
@@ -410,7 +449,7 @@ func pump(ctx context.Context, o *options, src stream.Source, p *actors.Pipeline
 	}
 }
 
-func waitForMic(ctx context.Context, o *options, log *slog.Logger) (stream.Source, error) {
+func waitForMic(ctx context.Context, o *options, back int, log *slog.Logger) (stream.Source, error) {
 	t := time.NewTicker(2 * time.Second)
 	defer t.Stop()
 	for {
@@ -419,9 +458,10 @@ func waitForMic(ctx context.Context, o *options, log *slog.Logger) (stream.Sourc
 			return nil, ctx.Err()
 		case <-t.C:
 		}
-		src, err := stream.Open(ctx, "mic", stream.Options{Mic: mic.Config{Chunk: o.chunk, Logger: log}})
+		// A new stream id, so nothing of the streams before is resumed.
+		id := fmt.Sprintf("%s-%d", mic.DefaultStream, back)
+		src, err := stream.Open(ctx, "mic", stream.Options{Mic: mic.Config{Chunk: o.chunk, Stream: id, Logger: log}})
 		if err == nil {
-			log.Info("the microphone is back")
 			return stream.Segment(src, stream.SegmentConfig{Every: o.segment, Silence: o.silence, MinLength: time.Second}), nil
 		}
 	}
