@@ -164,7 +164,6 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	run := func(night actors.NightPolicy, freeze bool) (float64, error) { return runCfg(night, freeze, nil) }
 	want := func(s string) bool { return *only == "" || *only == s }
-	_ = want
 	if *cpuprofile != "" {
 		if *only == "" {
 			return fmt.Errorf("--cpuprofile needs --only: one measurement to profile")
