@@ -70,6 +70,8 @@ type dreamMsg struct {
 	n     int
 	last  bool
 	gen   int64
+	// quit reports a dreamer that panicked: the layer replays the rest.
+	quit any
 }
 
 // freezeMsg freezes or unfreezes the layer's learning.
@@ -193,6 +195,9 @@ type nightState[W any] struct {
 	at      int
 	// gen tells a dreamer's messages for this night from stale ones.
 	gen int64
+	// stop asks this night's dreamer to quit; done is closed when it has.
+	stop *atomic.Bool
+	done chan struct{}
 }
 
 func newLayerCore[S, W any](o layerOptions, u unit[S, W], optim model.Optimizer, in *link, taps *tapSet) *layerCore[S, W] {
@@ -481,12 +486,23 @@ func (c *layerCore[S, W]) startDreamer(ctx actor.Context) {
 	gen := c.dreams
 	self, sys := ctx.Self(), ctx.ActorSystem()
 	slice := max(c.opt.slice, 1)
+	stop, done := &atomic.Bool{}, make(chan struct{})
+	c.night.stop, c.night.done = stop, done
 	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				sys.Root.Send(self, &dreamMsg{gen: gen, quit: r})
+			}
+			close(done)
+		}()
 		for at := 0; at < len(recs) || at == 0; at += slice {
 			end := min(len(recs), at+slice)
 			g := model.NewGrads(clone.Params())
 			var t model.Terms
 			for _, r := range recs[at:end] {
+				if stop.Load() {
+					return
+				}
 				t.Add(clone.Replay(r.w, r.partner, g))
 			}
 			sys.Root.Send(self, &dreamMsg{g: g, terms: t, n: end - at, last: end >= len(recs), gen: gen})
@@ -501,6 +517,13 @@ func (c *layerCore[S, W]) startDreamer(ctx actor.Context) {
 func (c *layerCore[S, W]) dream(m *dreamMsg) {
 	if c.night == nil || c.night.gen != m.gen {
 		return // the night was finished here, or dropped by a restart
+	}
+	if m.quit != nil {
+		// The rest is replayed here, under the supervisor: a record that
+		// panics again restarts the layer and is dropped with its night.
+		c.opt.log.Error("layer: the dreamer panicked; the night goes on in the layer", "layer", c.opt.n, "reason", m.quit)
+		c.finishNight(nil)
+		return
 	}
 	c.night.at += m.n
 	if err := c.optim.Apply(m.g); err != nil {
@@ -581,10 +604,14 @@ func (c *layerCore[S, W]) restore(lc LayerCounters) error {
 // here, or, with a dreamer, the rest of the records replayed here on the
 // current weights (the dreamer's late messages are then ignored).
 func (c *layerCore[S, W]) finishNight(ctx actor.Context) {
-	if c.night != nil && c.opt.dreamer {
+	if n := c.night; n != nil && n.done != nil {
 		// What the dreamer has not sent yet is replayed here; its late
-		// messages no longer match the night.
-		c.night.gen = -1
+		// messages no longer match the night. It recomputes frames into
+		// the records' windows, so it must have quit before they are
+		// touched here.
+		n.gen = -1
+		n.stop.Store(true)
+		<-n.done
 	}
 	for c.night != nil {
 		c.nightSlice(nil)

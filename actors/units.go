@@ -91,7 +91,7 @@ func (u *convUnit) Snapshot(w *model.ConvWindow) *model.ConvWindow {
 }
 
 func (u *convUnit) Replay(w, partner *model.ConvWindow, g model.Grads) model.Terms {
-	if w.Patches != nil {
+	if w.Compact {
 		return u.l.ReplayNegatives(w, partner, g, &u.sc)
 	}
 	u.l.Recompute(w)

@@ -44,10 +44,11 @@ type ConvWindow struct {
 	NewFrom int64
 	// Phase selects the contexts (t % Every == Phase).
 	Phase int
-	// Patches and Rows make a compact window that holds only its contexts:
-	// Patches the input window of each context (one row of Kernel*Cin
-	// values each), Rows their rows in the full window. A night replays
-	// negatives from it; see CaptureContexts.
+	// Compact marks a window that holds only its contexts (it may hold
+	// none): Patches the input window of each context (one row of
+	// Kernel*Cin values each), Rows32 their rows in the full window. A
+	// night replays negatives from it; see CaptureContexts.
+	Compact bool
 	Patches []float32
 	Rows32  []int32
 }
@@ -150,8 +151,8 @@ func (l *ConvLayer) Forward(s *ConvStream, x []float32, rows int, end bool) []fl
 // Capture copies the input of the stream's learning window: a record from
 // which the window's frames can be recomputed later with other weights.
 func (l *ConvLayer) Capture(w *ConvWindow) *ConvWindow {
-	if w.Patches != nil { // a compact window: copy it as it is
-		return &ConvWindow{Rows: w.Rows, First: w.First, NewFrom: w.NewFrom, Phase: w.Phase,
+	if w.Compact { // copy it as it is
+		return &ConvWindow{Rows: w.Rows, First: w.First, NewFrom: w.NewFrom, Phase: w.Phase, Compact: true,
 			Patches: append([]float32(nil), w.Patches...), Rows32: append([]int32(nil), w.Rows32...)}
 	}
 	c := l.Conv
@@ -177,7 +178,7 @@ func (l *ConvLayer) CompactContexts() bool {
 func (l *ConvLayer) CaptureContexts(w *ConvWindow) *ConvWindow {
 	c := l.Conv
 	kc := c.Kernel * c.Cin
-	out := &ConvWindow{Rows: w.Rows, First: w.First, NewFrom: w.NewFrom, Phase: w.Phase}
+	out := &ConvWindow{Rows: w.Rows, First: w.First, NewFrom: w.NewFrom, Phase: w.Phase, Compact: true}
 	last := w.First + int64(w.Rows)
 	first := w.First + int64(((w.Phase-int(w.First%int64(l.Every)))+l.Every)%l.Every)
 	for t := first; t < last-1; t += int64(l.Every) {
