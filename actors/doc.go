@@ -61,12 +61,25 @@
 // The night runs in the layer's own actor, in slices of NightSlice records
 // sent to itself: day blocks queued meanwhile are served between slices,
 // so frames keep flowing for inference, and each slice uses the weights of
-// its own time. The alternative, a dreamer goroutine replaying the whole
-// night on a copy of the weights taken when it starts (Config.Dreamer), was
-// measured against it (replay bench --only nights): on two cores the
-// dreamer only competes with the other layers for the same cores, copies
-// the weights, and replays with weights up to a night old; the slices cost
-// nothing of that, which is why they are the default.
+// its own time. The alternatives are a dreamer goroutine replaying the
+// whole night on a copy of the weights taken when it starts
+// (Config.Dreamer), and the whole night at once in the actor, day blocks
+// waiting (what Deterministic does). Measured on the paper encoder with
+// OpenBLAS, one run each on the two-core development machine:
+//
+//	                      as fast as it goes    live, 100 ms blocks paced in real time
+//	                      (replay bench         (BenchmarkLiveLatency, top layer)
+//	                       --only nights)        p50      p99      learning skipped
+//	slices (default)      2.82 s audio/s          65 ms   765 ms   2.1 %
+//	dreamer               2.71 s audio/s          47 ms   696 ms   1.8 %
+//	whole night at once   2.91 s audio/s         161 ms   547 ms   5.0 %
+//
+// The whole night at once holds frames up (p50 2.5 times higher, more
+// learning skipped to catch up). Slices and the dreamer are within the
+// noise of one run of each other; the slices stay the default because
+// they replay every negative with the weights of its own time (the
+// dreamer's are up to a night old), need no copy of the weights, and a
+// panic in them is the layer's, under its supervisor.
 //
 // # Flow
 //
