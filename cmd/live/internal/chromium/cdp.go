@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/coder/websocket"
 )
@@ -51,6 +52,9 @@ func (e *cdpError) Error() string {
 	}
 	return fmt.Sprintf("%s (%d)", e.Message, e.Code)
 }
+
+// writeTimeout bounds one message's write to the browser.
+const writeTimeout = 30 * time.Second
 
 func dial(ctx context.Context, url string) (*conn, error) {
 	ws, _, err := websocket.Dial(ctx, url, nil)
@@ -120,7 +124,17 @@ func (c *conn) call(ctx context.Context, session, method string, params, result 
 		c.forget(id)
 		return fmt.Errorf("chromium: %s: %w", method, err)
 	}
-	if err := c.ws.Write(ctx, websocket.MessageText, data); err != nil {
+	if err := ctx.Err(); err != nil {
+		c.forget(id)
+		return fmt.Errorf("chromium: %s: %w", method, err)
+	}
+	// The websocket closes the whole connection when a write's context
+	// ends mid-write, so the caller's deadline (a WaitFor's, say) governs
+	// only the wait for the answer, and the write gets its own.
+	wctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	err = c.ws.Write(wctx, websocket.MessageText, data)
+	cancel()
+	if err != nil {
 		c.forget(id)
 		return fmt.Errorf("chromium: %s: %w", method, err)
 	}
