@@ -5,13 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 
 	"clapp/cmd/internal/cli"
 	"clapp/cmd/replay/eval"
 )
 
 const probeSynopsis = `--data DIR|synthetic (--checkpoint FILE | --random-init | --mfcc) [--labels textgrid:DIR|cpc:FILE]
-             [--task phone|speaker] --train-split FILE --test-split FILE [--json]
+             [--task phone|speaker|phone,speaker] --train-split FILE --test-split FILE [--json]
 
 Freezes the encoder and fits a linear classifier (softmax regression,
 Adam) per layer on the frames of the train split, every layer brought to
@@ -33,7 +35,7 @@ func cmdProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	random := fs.Bool("random-init", false, "evaluate a randomly initialised encoder (PyTorch's default initialisation; --size, --seed)")
 	mfccOnly := fs.Bool("mfcc", false, "evaluate MFCC features (13 + deltas + delta-deltas, per-utterance normalisation)")
 	fs.StringVar(&c.Labels, "labels", "", "phone labels: textgrid:DIR (Montreal Forced Aligner, 40 classes) or cpc:FILE (41 classes); default textgrid:../shared/data/librispeech-alignments/train-clean-100 next to --data")
-	task := fs.String("task", "phone", "phone or speaker")
+	task := fs.String("task", "phone", "phone, speaker, or phone,speaker (one encoding for both; --json then prints {\"phone\": {...}, \"speaker\": {...}})")
 	fs.StringVar(&c.TrainSplit, "train-split", "", "utterance ids to fit the probes on")
 	fs.StringVar(&c.TestSplit, "test-split", "", "utterance ids to test on")
 	asJSON := fs.Bool("json", false, "print one JSON object: {\"layers\": [{\"layer\": n, \"test_acc\": x, \"train_acc\": y}, ...], ...}")
@@ -59,7 +61,17 @@ func cmdProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if c.Data == "" {
 		return fmt.Errorf("--data is required: a LibriSpeech directory or synthetic")
 	}
-	c.Task = eval.Task(*task)
+	var tasks []eval.Task
+	for t := range strings.SplitSeq(*task, ",") {
+		t = strings.TrimSpace(t)
+		if t != string(eval.TaskPhone) && t != string(eval.TaskSpeaker) || slices.Contains(tasks, eval.Task(t)) {
+			return fmt.Errorf("--task %q: give phone, speaker or phone,speaker", *task)
+		}
+		tasks = append(tasks, eval.Task(t))
+	}
+	if len(tasks) > 1 && c.Labels != "" {
+		return fmt.Errorf("--labels is for the phone task alone; drop it or give --task phone")
+	}
 	log, backend, err := cf.Setup(stderr)
 	if err != nil {
 		return err
@@ -72,11 +84,15 @@ func cmdProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := rd.WriteJSON("config.json", map[string]any{"run": cli.NewRunInfo("probe", args, backend.Name()), "flags": cli.FlagValues(fs), "seed": *seed}); err != nil {
 		return err
 	}
-	ds, err := eval.LoadDataset(ctx, c)
-	if err != nil {
-		return err
+	dss := make([]*eval.Dataset, len(tasks))
+	for i, t := range tasks {
+		tc := c
+		tc.Task = t
+		if dss[i], err = eval.LoadDataset(ctx, tc); err != nil {
+			return err
+		}
+		log.Info("data", "task", t, "train", dss[i].Train.Summary(), "test", dss[i].Test.Summary(), "classes", dss[i].Classes)
 	}
-	log.Info("data", "train", ds.Train.Summary(), "test", ds.Test.Summary(), "classes", ds.Classes)
 	var f eval.Features
 	switch {
 	case *ckpt != "":
@@ -87,28 +103,33 @@ func cmdProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return cerr
 		}
 		f, err = eval.RandomInit(mc, *seed)
-	default:
-		f = eval.MFCC(ds.Task)
 	}
 	if err != nil {
 		return err
 	}
-	res, err := eval.Evaluate(ctx, ds, f, c)
-	if err != nil {
-		return err
-	}
-	var base []*eval.Result
-	if f.Encoder != nil && *ckpt != "" && !*noBase {
-		if base, err = eval.Baselines(ctx, ds, f.Encoder.Config, *seed, c); err != nil {
-			return fmt.Errorf("baselines: %w", err)
+	// An encoder is run once for all tasks (encoding is most of the
+	// time); MFCCs differ per task and are cheap.
+	results := make([]*eval.Result, len(tasks))
+	if f.Encoder != nil {
+		sets, err := eval.ExtractAll(ctx, dss, f, c)
+		if err != nil {
+			return err
+		}
+		for i, ds := range dss {
+			if results[i], err = eval.Fit(ctx, ds, sets[i], c); err != nil {
+				return err
+			}
+		}
+	} else {
+		for i, ds := range dss {
+			if results[i], err = eval.Evaluate(ctx, ds, eval.MFCC(ds.Task), c); err != nil {
+				return err
+			}
 		}
 	}
-	rep := eval.NewReport(ds, res, base...)
-	if err := rd.WriteJSON("results.json", rep); err != nil {
-		return err
-	}
+	reports := make([]*eval.Report, len(tasks))
 	var ids []string
-	for _, s := range []eval.Split{ds.Train, ds.Test} {
+	for _, s := range []eval.Split{dss[0].Train, dss[0].Test} {
 		for _, u := range s.Utterances {
 			ids = append(ids, u.ID)
 		}
@@ -116,23 +137,55 @@ func cmdProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := rd.WriteLines("data_ids.txt", ids); err != nil {
 		return err
 	}
-	if err := eval.Plot(rd.File("probe.png"), rep); err != nil {
-		log.Warn("plot", "err", err)
+	for i, ds := range dss {
+		var base []*eval.Result
+		if f.Encoder != nil && *ckpt != "" && !*noBase {
+			if base, err = eval.Baselines(ctx, ds, f.Encoder.Config, *seed, c); err != nil {
+				return fmt.Errorf("baselines: %w", err)
+			}
+		}
+		reports[i] = eval.NewReport(ds, results[i], base...)
+		// One task keeps the file names scripts know; several get the
+		// task in their names.
+		file, plot := "results.json", "probe.png"
+		if len(tasks) > 1 {
+			file, plot = "results-"+string(ds.Task)+".json", "probe-"+string(ds.Task)+".png"
+		}
+		if err := rd.WriteJSON(file, reports[i]); err != nil {
+			return err
+		}
+		if err := eval.Plot(rd.File(plot), reports[i]); err != nil {
+			log.Warn("plot", "err", err)
+		}
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		var v any = reports[0]
+		if len(reports) > 1 {
+			byTask := map[eval.Task]*eval.Report{}
+			for _, r := range reports {
+				byTask[r.Task] = r
+			}
+			v = byTask
+		}
+		if err := enc.Encode(v); err != nil {
 			return err
 		}
 	} else {
-		if err := eval.WriteTable(stdout, rep); err != nil {
-			return err
+		for _, r := range reports {
+			if err := eval.WriteTable(stdout, r); err != nil {
+				return err
+			}
 		}
-		fmt.Fprintf(stdout, "run directory: %s (probe.png, results.json)\n", rd.Path)
+		fmt.Fprintf(stdout, "run directory: %s\n", rd.Path)
 	}
 	if *minGain >= 0 {
-		return requireGain(rep, *minGain)
+		for _, r := range reports {
+			if err := requireGain(r, *minGain); err != nil {
+				return fmt.Errorf("%s: %w", r.Task, err)
+			}
+		}
 	}
 	return nil
 }

@@ -170,6 +170,43 @@ func TestProbeJSONContract(t *testing.T) {
 	}
 }
 
+// TestProbeBothTasks probes phones and speakers in one run: one JSON
+// object keyed by task, each a report of its own task, and a results file
+// and plot per task in the run directory.
+func TestProbeBothTasks(t *testing.T) {
+	runs := t.TempDir()
+	args := []string{"probe", "--data", "synthetic", "--random-init", "--task", "phone,speaker", "--json", "--runs", runs, "--epochs", "2", "--size", "narrow", "--channels", "32", "--hidden", "24"}
+	code, out, errs := replay(t, args...)
+	if code != 0 {
+		t.Fatalf("probe exited %d:\n%s", code, errs)
+	}
+	var rep map[string]struct {
+		Task    string `json:"task"`
+		Classes int    `json:"classes"`
+		Layers  []struct {
+			Layer   int     `json:"layer"`
+			TestAcc float64 `json:"test_acc"`
+		} `json:"layers"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("probe --json printed something else: %v\n%s", err, out)
+	}
+	for _, task := range []string{"phone", "speaker"} {
+		r, ok := rep[task]
+		if !ok || r.Task != task || len(r.Layers) != 6 {
+			t.Errorf("%s: %+v", task, r)
+		}
+	}
+	if rep["phone"].Classes == rep["speaker"].Classes {
+		t.Errorf("phone and speaker both have %d classes", rep["phone"].Classes)
+	}
+	dirs, _ := filepath.Glob(filepath.Join(runs, "*", "results-speaker.json"))
+	plots, _ := filepath.Glob(filepath.Join(runs, "*", "probe-phone.png"))
+	if len(dirs) != 1 || len(plots) != 1 {
+		t.Errorf("run directory lacks results-speaker.json or probe-phone.png: %v %v", dirs, plots)
+	}
+}
+
 func TestBenchJSONContract(t *testing.T) {
 	code, out, errs := replay(t, "bench", "--json", "--seconds", "2", "--long-stream", "0", "--size", "narrow", "--channels", "32", "--hidden", "16", "--only", "train", "--runs", t.TempDir())
 	if code != 0 {
@@ -229,6 +266,7 @@ func TestBadArguments(t *testing.T) {
 		{[]string{"train", "--data", "/no/such/place"}, 1, "not a file, a directory"},
 		{[]string{"train", "--resume", "--checkpoint", "/no/such.safetensors"}, 1, "--resume"},
 		{[]string{"probe", "--data", "synthetic"}, 1, "exactly one of --checkpoint"},
+		{[]string{"probe", "--data", "synthetic", "--mfcc", "--task", "phone,word"}, 1, "give phone, speaker or phone,speaker"},
 		{[]string{"frobnicate"}, 2, "unknown command"},
 		{[]string{"train", "stray"}, 2, "unexpected argument"},
 	}

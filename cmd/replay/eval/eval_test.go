@@ -341,3 +341,51 @@ func appendInt(b []byte, n int) []byte {
 	}
 	return append(b, byte('0'+n%10))
 }
+
+// TestExtractAllSharesEncoding checks that the phone and the speaker task
+// extracted together (each utterance encoded once) give exactly the frames
+// and labels that two separate extractions give.
+func TestExtractAllSharesEncoding(t *testing.T) {
+	ctx := context.Background()
+	cfg := smallConfig(t, 1, 1)
+	cfg.TrainFrames, cfg.TestFrames = 700, 500
+	phone, err := LoadDataset(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := cfg
+	sc.Task, sc.Labels = TaskSpeaker, ""
+	speaker, err := LoadDataset(ctx, sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := RandomInit(smallModel(), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	both, err := ExtractAll(ctx, []*Dataset{phone, speaker}, f, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(both) != 2 {
+		t.Fatalf("%d frame sets for 2 datasets", len(both))
+	}
+	for i, ds := range []*Dataset{phone, speaker} {
+		alone, err := Extract(ctx, ds, f, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := both[i]
+		if !slices.Equal(got.TrainLabels, alone.TrainLabels) || !slices.Equal(got.TestLabels, alone.TestLabels) {
+			t.Errorf("%s: labels differ from a separate extraction", ds.Task)
+		}
+		for li, l := range got.Layers {
+			if !slices.Equal(got.Train[li].Data, alone.Train[li].Data) || !slices.Equal(got.Test[li].Data, alone.Test[li].Data) {
+				t.Errorf("%s layer %d: frames differ from a separate extraction", ds.Task, l)
+			}
+		}
+	}
+	if slices.Equal(both[0].TrainLabels, both[1].TrainLabels) {
+		t.Error("phone and speaker labels are the same: the tasks were not kept apart")
+	}
+}

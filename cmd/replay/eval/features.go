@@ -332,83 +332,131 @@ type uttPlan struct {
 // utterance per worker), brings every layer to the 10 ms grid and keeps the
 // frames chosen by the subsampling (Config.TrainFrames, TestFrames).
 func Extract(ctx context.Context, ds *Dataset, f Features, cfg Config) (*FrameSet, error) {
+	fss, err := ExtractAll(ctx, []*Dataset{ds}, f, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return fss[0], nil
+}
+
+// ExtractAll is Extract for several datasets of the same audio, typically
+// the phone and the speaker task of one split: an utterance that several of
+// them hold is read and encoded once, which is most of an evaluation's
+// time. It returns one FrameSet per dataset, in order.
+func ExtractAll(ctx context.Context, dss []*Dataset, f Features, cfg Config) ([]*FrameSet, error) {
 	cfg, err := cfg.Fill()
 	if err != nil {
 		return nil, err
 	}
 	ensureBLAS(cfg)
 	start := time.Now()
-	fs := &FrameSet{Kind: f.Kind, Name: f.Name, Layers: f.Layers(), features: f,
-		TrainAvailable: ds.Train.Frames(), TestAvailable: ds.Test.Frames()}
-	trainPlan, nTrain := planSplit(&ds.Train, false, cfg.TrainFrames, cfg.SubsampleSeed, 0x7472_6169_6e) // "train"
-	testPlan, nTest := planSplit(&ds.Test, true, cfg.TestFrames, cfg.SubsampleSeed, 0x7465_7374)         // "test"
-	for _, l := range fs.Layers {
-		w := f.Width(l)
-		fs.Train = append(fs.Train, probe.NewMatrix(nTrain, w))
-		fs.Test = append(fs.Test, probe.NewMatrix(nTest, w))
+	// A job is one utterance and what every FrameSet keeps of it.
+	type part struct {
+		set int
+		p   uttPlan
 	}
-	fs.TrainLabels, fs.TestLabels = make([]int, nTrain), make([]int, nTest)
-	plans := append(trainPlan, testPlan...)
-	for _, p := range plans {
-		lab := fs.TrainLabels
-		if p.test {
-			lab = fs.TestLabels
-		}
-		for k, j := range p.keep {
-			lab[p.offset+k] = int(p.u.Labels[j])
-		}
+	type job struct {
+		ds    *Dataset
+		parts []part
 	}
-
-	bar := newBar(cfg, len(plans), fmt.Sprintf("encoding (%s)", f.Kind))
-	done := make(chan Skip, len(plans))
-	err = parallel(ctx, len(plans), cfg.Workers, func(i int) error {
-		p := plans[i]
-		x, err := ds.audio(p.u)
-		if err != nil {
-			done <- Skip{p.u.ID, err.Error()}
-			return nil
-		}
-		grid := f.Grid(x, len(p.u.Labels))
-		for li, l := range fs.Layers {
-			m := fs.Train[li]
-			if p.test {
-				m = fs.Test[li]
-			}
+	var jobs []*job
+	byID := map[string]*job{}
+	fss := make([]*FrameSet, len(dss))
+	for di, ds := range dss {
+		fs := &FrameSet{Kind: f.Kind, Name: f.Name, Layers: f.Layers(), features: f,
+			TrainAvailable: ds.Train.Frames(), TestAvailable: ds.Test.Frames()}
+		fss[di] = fs
+		trainPlan, nTrain := planSplit(&ds.Train, false, cfg.TrainFrames, cfg.SubsampleSeed, 0x7472_6169_6e) // "train"
+		testPlan, nTest := planSplit(&ds.Test, true, cfg.TestFrames, cfg.SubsampleSeed, 0x7465_7374)         // "test"
+		for _, l := range fs.Layers {
 			w := f.Width(l)
-			for k, j := range p.keep {
-				copy(m.Row(p.offset+k), grid[li][j*w:(j+1)*w])
-			}
+			fs.Train = append(fs.Train, probe.NewMatrix(nTrain, w))
+			fs.Test = append(fs.Test, probe.NewMatrix(nTest, w))
 		}
-		done <- Skip{}
-		bar.add(1)
-		return nil
-	})
-	close(done)
-	bar.finish()
-	for s := range done {
-		if s.ID == "" {
-			continue
-		}
-		fs.Failed = append(fs.Failed, s)
-		cfg.Logger.Warn("eval: utterance unreadable, its frames are left out", "utt", s.ID, "err", s.Reason)
-		for _, p := range plans {
-			if p.u.ID != s.ID {
-				continue
-			}
+		fs.TrainLabels, fs.TestLabels = make([]int, nTrain), make([]int, nTest)
+		for _, p := range append(trainPlan, testPlan...) {
 			lab := fs.TrainLabels
 			if p.test {
 				lab = fs.TestLabels
 			}
-			for k := range p.keep {
-				lab[p.offset+k] = -1
+			for k, j := range p.keep {
+				lab[p.offset+k] = int(p.u.Labels[j])
+			}
+			jb := byID[p.u.ID]
+			if jb == nil {
+				jb = &job{ds: ds}
+				byID[p.u.ID] = jb
+				jobs = append(jobs, jb)
+			}
+			jb.parts = append(jb.parts, part{di, p})
+		}
+	}
+
+	bar := newBar(cfg, len(jobs), fmt.Sprintf("encoding (%s)", f.Kind))
+	type failure struct {
+		jb     *job
+		reason string
+	}
+	failed := make(chan failure, len(jobs))
+	err = parallel(ctx, len(jobs), cfg.Workers, func(i int) error {
+		jb := jobs[i]
+		x, err := jb.ds.audio(jb.parts[0].p.u)
+		if err != nil {
+			cfg.Logger.Warn("eval: utterance unreadable, its frames are left out", "utt", jb.parts[0].p.u.ID, "err", err)
+			failed <- failure{jb, err.Error()}
+			return nil
+		}
+		// The label grids of one utterance have one length in practice;
+		// encode once per length all the same.
+		grids := map[int][][]float32{}
+		for _, pt := range jb.parts {
+			n := len(pt.p.u.Labels)
+			grid, ok := grids[n]
+			if !ok {
+				grid = f.Grid(x, n)
+				grids[n] = grid
+			}
+			fs := fss[pt.set]
+			for li, l := range fs.Layers {
+				m := fs.Train[li]
+				if pt.p.test {
+					m = fs.Test[li]
+				}
+				w := f.Width(l)
+				for k, j := range pt.p.keep {
+					copy(m.Row(pt.p.offset+k), grid[li][j*w:(j+1)*w])
+				}
+			}
+		}
+		bar.add(1)
+		return nil
+	})
+	close(failed)
+	bar.finish()
+	for fl := range failed {
+		for _, pt := range fl.jb.parts {
+			fs := fss[pt.set]
+			lab := fs.TrainLabels
+			if pt.p.test {
+				lab = fs.TestLabels
+			}
+			for k := range pt.p.keep {
+				lab[pt.p.offset+k] = -1
+			}
+			// An utterance can be in both splits of a set; name it once.
+			if len(fs.Failed) == 0 || fs.Failed[len(fs.Failed)-1].ID != pt.p.u.ID {
+				fs.Failed = append(fs.Failed, Skip{pt.p.u.ID, fl.reason})
 			}
 		}
 	}
 	if err != nil {
 		return nil, err
 	}
-	fs.Seconds = time.Since(start).Seconds()
-	return fs, nil
+	secs := time.Since(start).Seconds()
+	for _, fs := range fss {
+		fs.Seconds = secs
+	}
+	return fss, nil
 }
 
 // planSplit chooses budget of the split's grid positions uniformly without
