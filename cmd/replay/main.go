@@ -6,6 +6,7 @@
 //	replay probe   [flags]   linear phone or speaker probes on every layer
 //	replay encode  [flags]   per-layer features of every utterance
 //	replay bench   [flags]   training and inference throughput
+//	replay compare [flags] NAME=RUN...   probe results side by side, mean ± sd
 //
 // Run "replay <command> --help" for the flags of each.
 package main
@@ -28,6 +29,8 @@ Usage:
   replay probe   [flags]   fit linear phone or speaker probes on every layer
   replay encode  [flags]   write per-layer features of every utterance
   replay bench   [flags]   measure training and inference throughput
+  replay compare [flags] NAME=RUN...
+                           put probe runs side by side (mean ± sd per layer)
 
 Run "replay <command> --help" for the flags of a command.
 `
@@ -59,6 +62,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdEncode(ctx, args[1:], stdout, stderr)
 	case "bench":
 		err = cmdBench(ctx, args[1:], stdout, stderr)
+	case "compare":
+		err = cmdCompare(ctx, args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "replay: unknown command %q\n\n%s", args[0], usage)
 		return 2

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -204,6 +205,21 @@ func TestProbeBothTasks(t *testing.T) {
 	plots, _ := filepath.Glob(filepath.Join(runs, "*", "probe-phone.png"))
 	if len(dirs) != 1 || len(plots) != 1 {
 		t.Errorf("run directory lacks results-speaker.json or probe-phone.png: %v %v", dirs, plots)
+	}
+
+	// compare reads the run directory back, the task picking the file;
+	// flags may follow the groups.
+	probeDir := filepath.Dir(dirs[0])
+	code, out, errs = replay(t, "compare", "--runs", t.TempDir(), "random init="+probeDir, "--task", "speaker")
+	if code != 0 {
+		t.Fatalf("compare exited %d:\n%s", code, errs)
+	}
+	want := fmt.Sprintf("| random init | 1 | | | %.1f |", 100*rep["speaker"].Layers[0].TestAcc)
+	if !strings.Contains(out, want) {
+		t.Errorf("compare printed no row %q:\n%s", want, out)
+	}
+	if code, _, errs := replay(t, "compare", "--runs", t.TempDir(), "x="+filepath.Join(probeDir, "nothing")); code != 1 || !strings.Contains(errs, "no such file") {
+		t.Errorf("compare of a missing run: exit %d\n%s", code, errs)
 	}
 }
 
