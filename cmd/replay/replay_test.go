@@ -300,3 +300,33 @@ func TestBadArguments(t *testing.T) {
 		t.Errorf("train --help exited %d", code)
 	}
 }
+
+// TestTrainEndReplaysLeftoverNegatives: a run whose budget ends before its
+// first night (every:100000 optimiser steps) still replays the negatives it stored:
+// every layer reports a night.
+func TestTrainEndReplaysLeftoverNegatives(t *testing.T) {
+	runs := t.TempDir()
+	args := append([]string{"train", "--minutes", "0.05", "--streams", "2", "--chunk", "3200", "--night", "every:100000", "--runs", runs}, tiny...)
+	code, out, errs := replay(t, args...)
+	if code != 0 {
+		t.Fatalf("train exited %d:\n%s\n%s", code, out, errs)
+	}
+	raw, err := os.ReadFile(filepath.Join(runDirOf(t, out), "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		Layers []struct {
+			Layer  int   `json:"layer"`
+			Nights int64 `json:"nights"`
+		} `json:"layers"`
+	}
+	if err := json.Unmarshal(raw, &res); err != nil || len(res.Layers) != 6 {
+		t.Fatalf("results.json: %s (%v)", raw, err)
+	}
+	for _, l := range res.Layers {
+		if l.Nights < 1 {
+			t.Errorf("layer %d: %d nights: the negatives stored since the last night were dropped", l.Layer, l.Nights)
+		}
+	}
+}

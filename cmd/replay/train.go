@@ -275,10 +275,17 @@ func (t *trainer) run(ctx context.Context, src stream.Source, budgetAudio float6
 	if err != nil && !interrupted {
 		return err
 	}
-	// Finish what was fed (unless interrupted twice), then checkpoint.
+	// Finish what was fed (unless interrupted twice), then checkpoint. A
+	// run that ends by its budget also replays the negatives stored since
+	// the last night (every:N, idle and control leave some), so that none
+	// is lost; an interrupted one only drains, to stop quickly.
 	dctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	if derr := p.Drain(dctx); derr != nil {
+	finish := p.Drain
+	if r, ok := p.(interface{ EndRound(context.Context) error }); ok && !interrupted {
+		finish = r.EndRound
+	}
+	if derr := finish(dctx); derr != nil {
 		log.Warn("drain", "err", derr)
 	}
 	path, cerr := t.checkpoint(dctx)
