@@ -129,9 +129,15 @@ func cmdProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	reports := make([]*eval.Report, len(tasks))
 	var ids []string
-	for _, s := range []eval.Split{dss[0].Train, dss[0].Test} {
-		for _, u := range s.Utterances {
-			ids = append(ids, u.ID)
+	seen := map[string]bool{}
+	for _, ds := range dss {
+		for _, s := range []eval.Split{ds.Train, ds.Test} {
+			for _, u := range s.Utterances {
+				if !seen[u.ID] {
+					seen[u.ID] = true
+					ids = append(ids, u.ID)
+				}
+			}
 		}
 	}
 	if err := rd.WriteLines("data_ids.txt", ids); err != nil {
