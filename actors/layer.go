@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -25,6 +26,35 @@ type flowMsg interface{ flow() }
 type blockMsg struct {
 	b    frame.Block
 	born time.Time
+	// exclusive marks b.Data as a framePool buffer that only the receiver
+	// holds (no tap saw it): a receiver whose unit copies its input
+	// returns it to the pool after Forward.
+	exclusive bool
+}
+
+// framePools recycle the buffers of blocks passed from one layer to the
+// next, one pool per producing layer (its blocks have one size but for a
+// stream's last): a paper-size layer 1 emits 6.5 MB per second of audio,
+// and fresh buffers that size cost page faults and zeroing.
+var framePools [16]sync.Pool
+
+// frameBuffer returns a buffer of n values for a block of layer n, from
+// its pool when the one there is large enough.
+func frameBuffer(layer, n int) []float32 {
+	if layer >= 0 && layer < len(framePools) {
+		if p, _ := framePools[layer].Get().(*[]float32); p != nil && cap(*p) >= n {
+			return (*p)[:n]
+		}
+	}
+	return make([]float32, n)
+}
+
+// releaseFrames returns an exclusive block's buffer to its layer's pool.
+func releaseFrames(b *frame.Block) {
+	if b.Layer >= 0 && b.Layer < len(framePools) {
+		data := b.Data[:0]
+		framePools[b.Layer].Put(&data)
+	}
 }
 
 // snapshotMsg travels down the pipeline like a block: each layer copies
@@ -142,6 +172,9 @@ type layerCore[S, W any] struct {
 	taps *tapSet
 
 	streams map[string]*streamEntry[S, W]
+	// retired holds ended streams whose buffers wait to be recycled until
+	// neither the partner nor the pending gradient refers to them.
+	retired []retiredStream[S]
 	current string
 	renamed map[string]string
 	ends    []frame.Block // End blocks owed downstream after a restart
@@ -166,6 +199,26 @@ type streamEntry[S, W any] struct {
 	// only stream (negatives from another time of the same stream).
 	prev    W
 	hasPrev bool
+}
+
+type retiredStream[S any] struct {
+	id string
+	s  S
+}
+
+// releaseRetired recycles the buffers of the ended streams that nothing
+// refers to any more.
+func (c *layerCore[S, W]) releaseRetired() {
+	keep := c.retired[:0]
+	for _, r := range c.retired {
+		if (c.partner.ok && c.partner.stream == r.id) || (c.pend.ok && c.pend.stream == r.id) {
+			keep = append(keep, r)
+			continue
+		}
+		c.u.Release(r.s)
+	}
+	clear(c.retired[len(keep):])
+	c.retired = keep
 }
 
 type partnerRef[W any] struct {
@@ -318,21 +371,28 @@ func (c *layerCore[S, W]) block(ctx actor.Context, m *blockMsg) {
 	out := c.u.Forward(e.s, b.Data, b.Rows, b.End)
 	w := c.u.OutWidth()
 	rows := len(out) / w
+	if m.exclusive && b == &m.b && c.u.CopiesInput() {
+		releaseFrames(&m.b) // Forward has copied what it keeps
+	}
+	data := frameBuffer(c.opt.n, len(out))
+	copy(data, out)
 	ob := frame.Block{Stream: id, Layer: c.opt.n, First: e.first, Rows: rows, Cols: w,
-		Data: append([]float32(nil), out...), Rate: c.opt.outRate, End: b.End, Model: c.opt.version}
+		Data: data, Rate: c.opt.outRate, End: b.End, Model: c.opt.version}
 	e.first += int64(rows)
 	c.stats.frames(rows, m.born)
 	if c.opt.last && !m.born.IsZero() && rows > 0 {
 		c.stats.latency(time.Since(m.born))
 	}
 	// Inference first: the next layer works while this one learns.
-	c.taps.emit(&ob, m.born)
-	c.forward(&blockMsg{b: ob, born: m.born})
+	tapped := c.taps.emit(&ob, m.born)
+	c.forward(&blockMsg{b: ob, born: m.born, exclusive: !tapped})
 	c.learn(ctx, id, e)
 	if b.End {
+		c.retired = append(c.retired, retiredStream[S]{id, e.s})
 		delete(c.streams, id)
 		delete(c.renamed, b.Stream)
 	}
+	c.releaseRetired()
 	c.stats.update(func(s *LayerStats) { s.Streams = len(c.streams); s.Backlog = c.in.waiting() })
 }
 
@@ -631,6 +691,7 @@ func (c *layerCore[S, W]) endRound() {
 	}
 	c.batched, c.day = 0, 0
 	c.partner = partnerRef[W]{}
+	c.releaseRetired()
 	for _, e := range c.streams {
 		var zero W
 		e.prev, e.hasPrev = zero, false

@@ -2,7 +2,11 @@ package actors
 
 import (
 	"context"
+	"io"
+	"math"
 	"math/rand/v2"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -131,4 +135,90 @@ func TestShortBlocks(t *testing.T) {
 		cancel()
 		p.Close()
 	}
+}
+
+// TestRecycledFrames checks the recycling of block buffers between layers
+// by what comes out: with learning frozen, the frames that a tapped layer
+// emits (kept by the tap until the end, so a recycled tapped buffer would
+// show later frames) and those of a layer fed through untapped, recycled
+// links are exactly the frames Encoder.Encode computes from each stream's
+// audio.
+func TestRecycledFrames(t *testing.T) {
+	e := testEncoder(t, 2)
+	p, err := New(Config{Encoder: e, Night: NightPolicy{Kind: NightNever}, Batch: 2, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if err := p.Freeze(0, true); err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu   sync.Mutex
+		kept []keptBlock
+	)
+	got := map[int]map[string][]float32{1: {}, 4: {}}
+	for n := range got {
+		if _, err := p.Tap(n, func(b *frame.Block, _ time.Time) {
+			mu.Lock()
+			defer mu.Unlock()
+			got[n][b.Stream] = append(got[n][b.Stream], b.Data...)
+			if n == 1 {
+				kept = append(kept, keptBlock{b, append([]float32(nil), b.Data...)})
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	src := synthSource(t, 6, 3)
+	audio := map[string][]float32{}
+	for {
+		b, err := src.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		audio[b.Stream] = append(audio[b.Stream], b.Data...)
+		if err := p.Feed(ctx, b, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, k := range kept {
+		if !slices.Equal(k.b.Data, k.data) {
+			t.Fatalf("a tapped block of stream %s changed after it was emitted: its buffer was recycled", k.b.Stream)
+		}
+	}
+	if len(audio) != 6 {
+		t.Fatalf("%d streams", len(audio))
+	}
+	for id, x := range audio {
+		want := e.Encode(x)
+		for n, byStream := range got {
+			if d := maxAbsDiff(byStream[id], want[n-1]); len(byStream[id]) != len(want[n-1]) || d > 1e-5 {
+				t.Errorf("stream %s layer %d: %d values, Encode gives %d; max difference %g", id, n, len(byStream[id]), len(want[n-1]), d)
+			}
+		}
+	}
+}
+
+type keptBlock struct {
+	b    *frame.Block
+	data []float32
+}
+
+func maxAbsDiff(a, b []float32) float64 {
+	d := 0.0
+	for i := range min(len(a), len(b)) {
+		d = max(d, math.Abs(float64(a[i]-b[i])))
+	}
+	return d
 }

@@ -53,8 +53,12 @@ func (t *tapSet) load() []tapEntry {
 	return nil
 }
 
-func (t *tapSet) emit(b *frame.Block, born time.Time) {
-	for _, e := range t.load() {
+// emit hands b to every tap and reports whether there was any (which may
+// then hold b).
+func (t *tapSet) emit(b *frame.Block, born time.Time) bool {
+	list := t.load()
+	for _, e := range list {
 		e.f(b, born)
 	}
+	return len(list) > 0
 }

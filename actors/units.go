@@ -14,6 +14,12 @@ type unit[S, W any] interface {
 	OutWidth() int
 	NewStream(phase int) S
 	Forward(s S, x []float32, rows int, end bool) []float32
+	// CopiesInput reports whether Forward keeps nothing of x (the actor
+	// then recycles x's buffer).
+	CopiesInput() bool
+	// Release recycles the buffers of an ended stream whose window is no
+	// longer used.
+	Release(s S)
 	Frames(s S) int64
 	Window(s S) W
 	// Learn scores the live window of s: positives, and negatives against
@@ -63,6 +69,11 @@ func (u *convUnit) Every() int                                   { return u.l.Ev
 func (u *convUnit) Forward(s *model.ConvStream, x []float32, rows int, end bool) []float32 {
 	return u.l.Forward(s, x, rows, end)
 }
+
+// CopiesInput: ConvLayer.Forward appends x to the stream's own input.
+func (u *convUnit) CopiesInput() bool { return true }
+
+func (u *convUnit) Release(s *model.ConvStream) { u.l.Release(s) }
 
 func (u *convUnit) Learn(s *model.ConvStream, pos bool, partner *model.ConvWindow, coin *rand.Rand, g model.Grads, dz, negDz []float32) (model.Terms, model.Terms) {
 	return u.l.Learn(s.Window(), model.Learning{Positive: pos, Negative: partner, Coin: coin, DZ: dz, NegDZ: negDz}, g, &u.sc)
@@ -124,6 +135,13 @@ func (u *gruUnit) Every() int                                 { return u.l.Every
 func (u *gruUnit) Forward(s *model.GRUStream, x []float32, rows int, end bool) []float32 {
 	return u.l.Forward(s, x, rows, end)
 }
+
+// CopiesInput is false: GRU.Forward's tape keeps x for back-propagation
+// through time. (Its input, 100 frames a second, is small anyway.)
+func (u *gruUnit) CopiesInput() bool { return false }
+
+// Release does nothing: a GRU stream's buffers are small.
+func (u *gruUnit) Release(*model.GRUStream) {}
 
 func (u *gruUnit) Learn(s *model.GRUStream, pos bool, partner *model.GRUWindow, coin *rand.Rand, g model.Grads, _, _ []float32) (model.Terms, model.Terms) {
 	return u.l.Learn(s, s.Window(), model.GRULearning{Positive: pos, Negative: partner, Coin: coin}, g, &u.sc)

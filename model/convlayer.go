@@ -112,11 +112,11 @@ func (l *ConvLayer) Forward(s *ConvStream, x []float32, rows int, end bool) []fl
 		s.inBase += int64(dropIn)
 	}
 	if !s.started {
-		s.in = append(s.in, make([]float32, c.Padding*c.Cin)...)
+		s.in = appendZeros(s.in, c.Padding*c.Cin)
 		s.started = true
 	}
 	at := len(s.in)
-	s.in = append(s.in, x[:rows*c.Cin]...)
+	s.in = appendPooled(s.in, x[:rows*c.Cin]...)
 	if l.Norm != nil {
 		m, sd := l.Norm[0], l.Norm[1]
 		for i := at; i < len(s.in); i++ {
@@ -124,7 +124,7 @@ func (l *ConvLayer) Forward(s *ConvStream, x []float32, rows int, end bool) []fl
 		}
 	}
 	if end {
-		s.in = append(s.in, make([]float32, c.Padding*c.Cin)...)
+		s.in = appendZeros(s.in, c.Padding*c.Cin)
 		s.ended = true
 	}
 	avail := s.inBase + int64(len(s.in)/c.Cin)
@@ -138,14 +138,25 @@ func (l *ConvLayer) Forward(s *ConvStream, x []float32, rows int, end bool) []fl
 	C := c.Cout
 	off := int(s.nOut*int64(c.Stride)-s.inBase) * c.Cin
 	old := s.win.Rows * C
-	s.win.A = extend(s.win.A, old+n*C)
-	s.win.Z = extend(s.win.Z, old+n*C)
+	s.win.A = extendPooled(s.win.A, old+n*C)
+	s.win.Z = extendPooled(s.win.Z, old+n*C)
 	c.Forward(s.in[off:], n, s.win.A[old:])
 	ReLU(s.win.A[old:], s.win.Z[old:])
 	s.win.Rows += n
 	s.nOut = nmax
 	s.win.XP = s.in[int(s.win.First*int64(c.Stride)-s.inBase)*c.Cin:]
 	return s.win.Z[old:]
+}
+
+// Release gives the buffers of a stream that is done with (ended, its
+// window learned from and no longer used as a partner) to the next
+// streams. s and every window and frame slice it returned must not be used
+// afterwards.
+func (l *ConvLayer) Release(s *ConvStream) {
+	recycle(s.in)
+	recycle(s.win.A)
+	recycle(s.win.Z)
+	*s = ConvStream{}
 }
 
 // Capture copies the input of the stream's learning window: a record from

@@ -84,6 +84,7 @@ func (e *Encoder) Encode(samples []float32) [][]float32 {
 		z := l.Forward(s, x, rows, true)
 		out[i] = append([]float32(nil), z...)
 		x, rows = out[i], len(z)/l.Conv.Cout
+		l.Release(s)
 	}
 	s := e.Top.NewInferenceStream()
 	out[len(e.Convs)] = append([]float32(nil), e.Top.Forward(s, x, rows, true)...)

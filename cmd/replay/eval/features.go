@@ -207,6 +207,9 @@ func (f Features) Grid(samples []float32, n int) [][]float32 {
 		}
 		accs[L-1].add(enc.Top.Forward(top, x, rows, end), rows)
 	}
+	for i, l := range enc.Convs {
+		l.Release(convs[i]) // the next utterance takes over its buffers
+	}
 	for i, a := range accs {
 		if a.seen != a.frames {
 			panic(fmt.Sprintf("eval: layer %d gave %d frames for %d samples, its geometry says %d", i+1, a.seen, len(samples), a.frames))
