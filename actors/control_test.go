@@ -175,3 +175,42 @@ func TestBadInputRejected(t *testing.T) {
 		t.Error("no frames after the bad blocks")
 	}
 }
+
+// TestStreamStartedFrozen: a stream that starts while learning is frozen
+// runs without learning state (the GRU without e-prop traces) and does not
+// learn when learning resumes in its middle; a stream started after that
+// does.
+func TestStreamStartedFrozen(t *testing.T) {
+	p, err := New(Config{Encoder: testEncoder(t, 4), Night: NightPolicy{Kind: NightNever}, Batch: 1, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx := context.Background()
+	block := func(stream string, end bool) {
+		t.Helper()
+		x := make([]float32, 16000)
+		for i := range x {
+			x[i] = float32(math.Sin(float64(i)/7 + float64(len(stream))))
+		}
+		if err := p.Feed(ctx, frame.Block{Stream: stream, Rows: len(x), Cols: 1, Data: x, Rate: 16000, End: end}, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Drain(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	top := func() LayerStats { return p.Stats()[5] }
+	p.Freeze(0, true)
+	block("a", false)
+	p.Freeze(0, false)
+	block("a", false)
+	block("a", true)
+	if s := top(); s.Learned != 0 || s.Frozen != 3 {
+		t.Fatalf("stream started frozen: the GRU learned from %d blocks and skipped %d, want 0 and 3", s.Learned, s.Frozen)
+	}
+	block("b", true)
+	if s := top(); s.Learned != 1 {
+		t.Errorf("a stream started after unfreezing: the GRU learned from %d blocks, want 1", s.Learned)
+	}
+}

@@ -199,6 +199,8 @@ type streamEntry[S, W any] struct {
 	// only stream (negatives from another time of the same stream).
 	prev    W
 	hasPrev bool
+	// inferOnly marks a stream started while learning was frozen.
+	inferOnly bool
 }
 
 type retiredStream[S any] struct {
@@ -365,7 +367,10 @@ func (c *layerCore[S, W]) block(ctx actor.Context, m *blockMsg) {
 		if ev := c.u.Every(); ev > 1 {
 			phase = c.rng.IntN(ev)
 		}
-		e = &streamEntry[S, W]{s: c.u.NewStream(phase)}
+		// A stream that starts while the layer is frozen never learns
+		// (it runs without learning state); the next ones will again.
+		learning := !c.frozen.Load() && (c.opt.paused == nil || !c.opt.paused.Load())
+		e = &streamEntry[S, W]{s: c.u.NewStream(phase, learning), inferOnly: !learning}
 		c.streams[id] = e
 	}
 	out := c.u.Forward(e.s, b.Data, b.Rows, b.End)
@@ -397,7 +402,7 @@ func (c *layerCore[S, W]) block(ctx actor.Context, m *blockMsg) {
 }
 
 func (c *layerCore[S, W]) learn(ctx actor.Context, id string, e *streamEntry[S, W]) {
-	if c.frozen.Load() || (c.opt.paused != nil && c.opt.paused.Load()) {
+	if e.inferOnly || c.frozen.Load() || (c.opt.paused != nil && c.opt.paused.Load()) {
 		c.stats.update(func(s *LayerStats) { s.Frozen++ })
 		return
 	}

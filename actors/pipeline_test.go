@@ -157,7 +157,7 @@ func TestRecycledFrames(t *testing.T) {
 		mu   sync.Mutex
 		kept []keptBlock
 	)
-	got := map[int]map[string][]float32{1: {}, 4: {}}
+	got := map[int]map[string][]float32{1: {}, 4: {}, 6: {}}
 	for n := range got {
 		if _, err := p.Tap(n, func(b *frame.Block, _ time.Time) {
 			mu.Lock()

@@ -12,7 +12,9 @@ type unit[S, W any] interface {
 	Params() []*model.Param
 	InWidth() int
 	OutWidth() int
-	NewStream(phase int) S
+	// NewStream starts a stream; one that will not learn (the layer is
+	// frozen when it starts) may skip what only learning needs.
+	NewStream(phase int, learn bool) S
 	Forward(s S, x []float32, rows int, end bool) []float32
 	// CopiesInput reports whether Forward keeps nothing of x (the actor
 	// then recycles x's buffer).
@@ -56,15 +58,15 @@ type convUnit struct {
 	sc model.LearnScratch
 }
 
-func (u *convUnit) Params() []*model.Param                       { return u.l.Params() }
-func (u *convUnit) InWidth() int                                 { return u.l.Conv.Cin }
-func (u *convUnit) OutWidth() int                                { return u.l.Conv.Cout }
-func (u *convUnit) NewStream(phase int) *model.ConvStream        { return u.l.NewStream(phase) }
-func (u *convUnit) Frames(s *model.ConvStream) int64             { return s.Frames() }
-func (u *convUnit) Window(s *model.ConvStream) *model.ConvWindow { return s.Window() }
-func (u *convUnit) Rows(w *model.ConvWindow) int                 { return w.Rows }
-func (u *convUnit) Bytes(w *model.ConvWindow) int                { return w.Bytes() }
-func (u *convUnit) Every() int                                   { return u.l.Every }
+func (u *convUnit) Params() []*model.Param                        { return u.l.Params() }
+func (u *convUnit) InWidth() int                                  { return u.l.Conv.Cin }
+func (u *convUnit) OutWidth() int                                 { return u.l.Conv.Cout }
+func (u *convUnit) NewStream(phase int, _ bool) *model.ConvStream { return u.l.NewStream(phase) }
+func (u *convUnit) Frames(s *model.ConvStream) int64              { return s.Frames() }
+func (u *convUnit) Window(s *model.ConvStream) *model.ConvWindow  { return s.Window() }
+func (u *convUnit) Rows(w *model.ConvWindow) int                  { return w.Rows }
+func (u *convUnit) Bytes(w *model.ConvWindow) int                 { return w.Bytes() }
+func (u *convUnit) Every() int                                    { return u.l.Every }
 
 func (u *convUnit) Forward(s *model.ConvStream, x []float32, rows int, end bool) []float32 {
 	return u.l.Forward(s, x, rows, end)
@@ -122,10 +124,15 @@ type gruUnit struct {
 	sc model.LearnScratch
 }
 
-func (u *gruUnit) Params() []*model.Param                     { return u.l.Params() }
-func (u *gruUnit) InWidth() int                               { return u.l.GRU.Cin }
-func (u *gruUnit) OutWidth() int                              { return u.l.GRU.H }
-func (u *gruUnit) NewStream(phase int) *model.GRUStream       { return u.l.NewStream(phase) }
+func (u *gruUnit) Params() []*model.Param { return u.l.Params() }
+func (u *gruUnit) InWidth() int           { return u.l.GRU.Cin }
+func (u *gruUnit) OutWidth() int          { return u.l.GRU.H }
+func (u *gruUnit) NewStream(phase int, learn bool) *model.GRUStream {
+	if !learn {
+		return u.l.NewInferenceStream() // no e-prop traces: an eighth of inference
+	}
+	return u.l.NewStream(phase)
+}
 func (u *gruUnit) Frames(s *model.GRUStream) int64            { return s.Frames() }
 func (u *gruUnit) Window(s *model.GRUStream) *model.GRUWindow { return s.Window() }
 func (u *gruUnit) Rows(w *model.GRUWindow) int                { return w.Rows }
