@@ -199,8 +199,16 @@ type streamEntry[S, W any] struct {
 	// only stream (negatives from another time of the same stream).
 	prev    W
 	hasPrev bool
-	// inferOnly marks a stream started while learning was frozen.
+	// inferOnly marks a stream started while learning was frozen, not yet
+	// resumed; phase is its context phase.
 	inferOnly bool
+	phase     int
+}
+
+// learning reports whether the layer learns now (neither it nor the whole
+// pipeline frozen).
+func (c *layerCore[S, W]) learning() bool {
+	return !c.frozen.Load() && (c.opt.paused == nil || !c.opt.paused.Load())
 }
 
 type retiredStream[S any] struct {
@@ -367,11 +375,12 @@ func (c *layerCore[S, W]) block(ctx actor.Context, m *blockMsg) {
 		if ev := c.u.Every(); ev > 1 {
 			phase = c.rng.IntN(ev)
 		}
-		// A stream that starts while the layer is frozen never learns
-		// (it runs without learning state); the next ones will again.
-		learning := !c.frozen.Load() && (c.opt.paused == nil || !c.opt.paused.Load())
-		e = &streamEntry[S, W]{s: c.u.NewStream(phase, learning), inferOnly: !learning}
+		// A stream that starts while the layer is frozen runs without
+		// learning state until learning resumes.
+		e = &streamEntry[S, W]{s: c.u.NewStream(phase, c.learning()), inferOnly: !c.learning(), phase: phase}
 		c.streams[id] = e
+	} else if e.inferOnly && c.learning() {
+		e.s, e.inferOnly = c.u.Resume(e.s, e.phase), false
 	}
 	out := c.u.Forward(e.s, b.Data, b.Rows, b.End)
 	w := c.u.OutWidth()
@@ -402,7 +411,7 @@ func (c *layerCore[S, W]) block(ctx actor.Context, m *blockMsg) {
 }
 
 func (c *layerCore[S, W]) learn(ctx actor.Context, id string, e *streamEntry[S, W]) {
-	if e.inferOnly || c.frozen.Load() || (c.opt.paused != nil && c.opt.paused.Load()) {
+	if e.inferOnly || !c.learning() {
 		c.stats.update(func(s *LayerStats) { s.Frozen++ })
 		return
 	}

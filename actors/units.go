@@ -15,6 +15,9 @@ type unit[S, W any] interface {
 	// NewStream starts a stream; one that will not learn (the layer is
 	// frozen when it starts) may skip what only learning needs.
 	NewStream(phase int, learn bool) S
+	// Resume makes a stream started without learning state learn from its
+	// next block on, continuing its state.
+	Resume(s S, phase int) S
 	Forward(s S, x []float32, rows int, end bool) []float32
 	// CopiesInput reports whether Forward keeps nothing of x (the actor
 	// then recycles x's buffer).
@@ -62,11 +65,14 @@ func (u *convUnit) Params() []*model.Param                        { return u.l.P
 func (u *convUnit) InWidth() int                                  { return u.l.Conv.Cin }
 func (u *convUnit) OutWidth() int                                 { return u.l.Conv.Cout }
 func (u *convUnit) NewStream(phase int, _ bool) *model.ConvStream { return u.l.NewStream(phase) }
-func (u *convUnit) Frames(s *model.ConvStream) int64              { return s.Frames() }
-func (u *convUnit) Window(s *model.ConvStream) *model.ConvWindow  { return s.Window() }
-func (u *convUnit) Rows(w *model.ConvWindow) int                  { return w.Rows }
-func (u *convUnit) Bytes(w *model.ConvWindow) int                 { return w.Bytes() }
-func (u *convUnit) Every() int                                    { return u.l.Every }
+
+// Resume: a convolution's stream is the same with and without learning.
+func (u *convUnit) Resume(s *model.ConvStream, _ int) *model.ConvStream { return s }
+func (u *convUnit) Frames(s *model.ConvStream) int64                    { return s.Frames() }
+func (u *convUnit) Window(s *model.ConvStream) *model.ConvWindow        { return s.Window() }
+func (u *convUnit) Rows(w *model.ConvWindow) int                        { return w.Rows }
+func (u *convUnit) Bytes(w *model.ConvWindow) int                       { return w.Bytes() }
+func (u *convUnit) Every() int                                          { return u.l.Every }
 
 func (u *convUnit) Forward(s *model.ConvStream, x []float32, rows int, end bool) []float32 {
 	return u.l.Forward(s, x, rows, end)
@@ -133,11 +139,13 @@ func (u *gruUnit) NewStream(phase int, learn bool) *model.GRUStream {
 	}
 	return u.l.NewStream(phase)
 }
-func (u *gruUnit) Frames(s *model.GRUStream) int64            { return s.Frames() }
-func (u *gruUnit) Window(s *model.GRUStream) *model.GRUWindow { return s.Window() }
-func (u *gruUnit) Rows(w *model.GRUWindow) int                { return w.Rows }
-func (u *gruUnit) Bytes(w *model.GRUWindow) int               { return w.Bytes() }
-func (u *gruUnit) Every() int                                 { return u.l.Every }
+
+func (u *gruUnit) Resume(s *model.GRUStream, phase int) *model.GRUStream { return u.l.Resume(s, phase) }
+func (u *gruUnit) Frames(s *model.GRUStream) int64                       { return s.Frames() }
+func (u *gruUnit) Window(s *model.GRUStream) *model.GRUWindow            { return s.Window() }
+func (u *gruUnit) Rows(w *model.GRUWindow) int                           { return w.Rows }
+func (u *gruUnit) Bytes(w *model.GRUWindow) int                          { return w.Bytes() }
+func (u *gruUnit) Every() int                                            { return u.l.Every }
 
 func (u *gruUnit) Forward(s *model.GRUStream, x []float32, rows int, end bool) []float32 {
 	return u.l.Forward(s, x, rows, end)

@@ -80,6 +80,25 @@ func (l *GRULayer) NewInferenceStream() *GRUStream {
 	return &GRUStream{h: make([]float32, l.GRU.H), hBefore: make([]float32, l.GRU.H), infer: true}
 }
 
+// Resume returns a learning stream that continues the inference stream s
+// from its hidden state: learning starts there as if the stream had begun
+// with that state (e-prop traces from zero, windows from the next frame
+// on). s must not be used afterwards.
+func (l *GRULayer) Resume(s *GRUStream, phase int) *GRUStream {
+	if !s.infer {
+		panic("model: Resume of a stream that already learns")
+	}
+	n := l.NewStream(phase)
+	copy(n.hBefore, s.h)
+	if n.ep != nil {
+		copy(n.ep.h, s.h)
+	} else {
+		copy(n.h, s.h)
+	}
+	n.ended = s.ended
+	return n
+}
+
 // NewStream starts a stream at h = 0 with the given context phase.
 func (l *GRULayer) NewStream(phase int) *GRUStream {
 	if phase < 0 || phase >= l.Every {
