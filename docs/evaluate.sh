@@ -41,7 +41,7 @@ declare -A NAMES=(
 )
 
 mkdir -p "$OUT"
-go build -o "$REPLAY" ./cmd/replay
+go build -buildvcs=true -o "$REPLAY" ./cmd/replay # the commit goes into every run directory
 AUDIO=$D/LibriSpeech/train-clean-100
 common=(--runs "$OUT" --log-format json --size paper)
 probe=(probe --data "$AUDIO" --train-split "$D/cpc/train_split.txt" --test-split "$D/cpc/test_split.txt"

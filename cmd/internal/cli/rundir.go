@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 )
@@ -64,9 +65,29 @@ func (r *RunDir) WriteLines(name string, lines []string) error {
 	return os.WriteFile(r.File(name), []byte(strings.Join(lines, "\n")+"\n"), 0o644)
 }
 
-// CodeVersion returns the commit of the working tree the command runs
-// from, with "+dirty" when it has uncommitted changes, or "unknown".
+// CodeVersion returns the commit the binary was built from when the
+// build recorded it (go build in a git checkout, unless -buildvcs=false),
+// else the commit of the working tree the command runs from (go run from
+// the repository); "+dirty" marks uncommitted changes; "unknown" when
+// neither is known (a binary built without VCS stamping, run elsewhere).
 func CodeVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		var rev, modified string
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				modified = s.Value
+			}
+		}
+		if rev != "" {
+			if modified == "true" {
+				rev += "+dirty"
+			}
+			return rev
+		}
+	}
 	out, err := exec.Command("git", "rev-parse", "HEAD").Output()
 	if err != nil {
 		return "unknown"
