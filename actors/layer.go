@@ -38,8 +38,8 @@ type blockMsg struct {
 // and fresh buffers that size cost page faults and zeroing.
 var framePools [16]sync.Pool
 
-// frameBuffer returns a buffer of n values for a block of layer n, from
-// its pool when the one there is large enough.
+// frameBuffer returns a buffer of n values for a block of the given layer,
+// from that layer's pool when the buffer there is large enough.
 func frameBuffer(layer, n int) []float32 {
 	if layer >= 0 && layer < len(framePools) {
 		if p, _ := framePools[layer].Get().(*[]float32); p != nil && cap(*p) >= n {
@@ -377,7 +377,8 @@ func (c *layerCore[S, W]) block(ctx actor.Context, m *blockMsg) {
 		}
 		// A stream that starts while the layer is frozen runs without
 		// learning state until learning resumes.
-		e = &streamEntry[S, W]{s: c.u.NewStream(phase, c.learning()), inferOnly: !c.learning(), phase: phase}
+		learning := c.learning()
+		e = &streamEntry[S, W]{s: c.u.NewStream(phase, learning), inferOnly: !learning, phase: phase}
 		c.streams[id] = e
 	} else if e.inferOnly && c.learning() {
 		e.s, e.inferOnly = c.u.Resume(e.s, e.phase), false
