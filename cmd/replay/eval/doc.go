@@ -16,6 +16,10 @@
 //	eval.WriteTable(os.Stdout, rep); eval.Plot("probe.png", rep)
 //
 // and Encode writes every layer's frames of every utterance as .npy files.
+// ExtractAll extracts the frames of several datasets of the same audio
+// (the phone and the speaker task) with one encoding pass, then Fit runs
+// per dataset. ReadResults and Compare put saved results side by side
+// (`replay compare`): mean and spread per layer over seeds.
 //
 // # Data and labels
 //
