@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -22,7 +20,7 @@ with the audio learned and the wall time of the checkpoints' training runs.
 Prints a Markdown table (or --json) and writes it, with a plot of accuracy
 against depth with error bars, into a run directory. For example:
 
-  replay compare 'random init=runs/*probe_random_s*' 'CLAPP-s 30 min=runs/*probe_sync_s*' mfcc=runs/*probe_mfcc`
+  replay compare 'random init=runs/*-probe-random_s*' 'CLAPP-s 30 min=runs/*-probe-sync_s*' 'mfcc=runs/*-probe-mfcc'`
 
 func cmdCompare(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("compare", compareSynopsis, stderr)
@@ -30,19 +28,9 @@ func cmdCompare(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	cf.Register(fs)
 	task := fs.String("task", "phone", "which probe to compare: phone or speaker")
 	asJSON := fs.Bool("json", false, "print the comparison as JSON")
-	// Flags may come before or after the groups.
-	var pos []string
-	for rest := args; ; {
-		if err := fs.Parse(rest); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return err
-			}
-			return errUsage
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos, rest = append(pos, fs.Arg(0)), fs.Args()[1:]
+	pos, err := parseInterleaved(fs, args) // flags may come before or after the groups
+	if err != nil {
+		return err
 	}
 	if len(pos) == 0 {
 		fmt.Fprintln(stderr, "replay compare: give at least one NAME=RUN[,RUN...]")
@@ -53,7 +41,7 @@ func cmdCompare(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	for _, a := range pos {
 		name, runs, ok := strings.Cut(a, "=")
 		if !ok || name == "" || runs == "" {
-			return fmt.Errorf("%q: write NAME=RUN[,RUN...], e.g. 'CLAPP-s=runs/*probe_sync_s*'", a)
+			return fmt.Errorf("%q: write NAME=RUN[,RUN...], e.g. 'CLAPP-s=runs/*-probe-sync_s*'", a)
 		}
 		res, files, err := eval.ReadResults(eval.Task(*task), strings.Split(runs, ",")...)
 		if err != nil {

@@ -285,6 +285,10 @@ func TestBadArguments(t *testing.T) {
 		{[]string{"probe", "--data", "synthetic", "--mfcc", "--task", "phone,word"}, 1, "give phone, speaker or phone,speaker"},
 		{[]string{"frobnicate"}, 2, "unknown command"},
 		{[]string{"train", "stray"}, 2, "unexpected argument"},
+		{[]string{"compare"}, 2, "give at least one NAME=RUN"},
+		{[]string{"compare", "nogroup"}, 1, "write NAME=RUN"},
+		{[]string{"compare", "a=b", "--bogus"}, 2, "flag provided but not defined: -bogus"},
+		{[]string{"compare", "x=/no/such/run", "--task", "speaker"}, 1, "no such file"},
 	}
 	for _, tc := range cases {
 		args := append(tc.args, "--runs", t.TempDir())
@@ -296,8 +300,10 @@ func TestBadArguments(t *testing.T) {
 			t.Errorf("%v: exit %d, want %d saying %q; got:\n%s%s", tc.args, code, tc.code, tc.want, out, errs)
 		}
 	}
-	if code, out, _ := replay(t, "train", "--help"); code != 0 || !strings.Contains(out+"", "") {
-		t.Errorf("train --help exited %d", code)
+	for _, cmd := range []string{"train", "probe", "encode", "bench", "compare"} {
+		if code, out, errs := replay(t, cmd, "--help"); code != 0 || !strings.Contains(out+errs, "Usage: replay "+cmd) {
+			t.Errorf("%s --help exited %d:\n%s%s", cmd, code, out, errs)
+		}
 	}
 }
 
