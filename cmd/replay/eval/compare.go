@@ -335,12 +335,32 @@ func (c *Comparison) Plot(path string) error {
 		p.Legend.Add(fmt.Sprintf("%s (%d)", g.Name, g.Runs), line, marks)
 	}
 	if !math.IsInf(lo, 0) {
-		// Room above for the legend.
-		p.Y.Min, p.Y.Max = math.Max(0, math.Floor(lo-2)), math.Ceil(hi+0.35*(hi-lo)+2)
+		// Room above the curves for the legend, one line per group.
+		room := (0.05 + 0.075*float64(len(c.Groups))) * (hi - lo + 4)
+		p.Y.Min, p.Y.Max = math.Max(0, math.Floor(lo-2)), math.Ceil(hi+2+room)
+		p.Y.Tick.Marker = stepTicks(p.Y.Min, p.Y.Max)
 	}
 	p.Add(plotter.NewGrid())
 	if err := p.Save(7*vg.Inch, 4.5*vg.Inch, path); err != nil {
 		return fmt.Errorf("eval: plot %s: %w", path, err)
 	}
 	return nil
+}
+
+// stepTicks labels every 2, 5 or 10 points, whichever gives 5 to 12
+// labels over [lo, hi]: accuracies are read off the grid, and gonum's
+// default leaves two or three labels on a typical range.
+func stepTicks(lo, hi float64) plot.ConstantTicks {
+	step := 10.0
+	for _, s := range []float64{2, 5} {
+		if (hi-lo)/s <= 12 {
+			step = s
+			break
+		}
+	}
+	var ticks []plot.Tick
+	for v := math.Ceil(lo/step) * step; v <= hi; v += step {
+		ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', -1, 64)})
+	}
+	return ticks
 }

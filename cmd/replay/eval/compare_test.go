@@ -125,3 +125,31 @@ func TestReadResultsErrors(t *testing.T) {
 		t.Errorf("nothing to compare: %v", err)
 	}
 }
+
+func TestStepTicks(t *testing.T) {
+	cases := []struct {
+		lo, hi float64
+		want   []float64
+	}{
+		{25, 55, []float64{25, 30, 35, 40, 45, 50, 55}},
+		{31, 47, []float64{32, 34, 36, 38, 40, 42, 44, 46}},
+		{0, 100, []float64{0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100}},
+		{40, 41, []float64{40}},
+	}
+	for _, tc := range cases {
+		var got []float64
+		for _, tk := range stepTicks(tc.lo, tc.hi) {
+			got = append(got, tk.Value)
+		}
+		if len(got) != len(tc.want) {
+			t.Errorf("stepTicks(%v, %v) = %v, want %v", tc.lo, tc.hi, got, tc.want)
+			continue
+		}
+		for i := range got {
+			if got[i] != tc.want[i] {
+				t.Errorf("stepTicks(%v, %v) = %v, want %v", tc.lo, tc.hi, got, tc.want)
+				break
+			}
+		}
+	}
+}

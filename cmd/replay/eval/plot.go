@@ -90,6 +90,7 @@ func Plot(path string, r *Report) error {
 	}
 	// Headroom above the highest point for the legend in the top corner.
 	p.Y.Max = math.Min(105, math.Ceil(1.45*top/10)*10)
+	p.Y.Tick.Marker = stepTicks(p.Y.Min, p.Y.Max)
 	p.Add(plotter.NewGrid())
 	ext := strings.TrimPrefix(filepath.Ext(path), ".")
 	if ext == "" {
