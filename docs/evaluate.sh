@@ -8,6 +8,10 @@
 #   docs/evaluate.sh                          # every recipe, seeds 1-3
 #   RECIPES="sync" SEEDS="1" docs/evaluate.sh # a part of it
 #
+# The runs behind docs/RESULTS.md are summarised in docs/results/30min;
+# copying its probe directories into OUT (cp -r docs/results/30min/*-probe-*
+# "$OUT"/) makes this script skip them and count them in the comparison.
+#
 # Runs one thing at a time (the machine has two cores and every command
 # uses both). What is done is not redone: a recipe and seed whose probe
 # results exist is skipped, so an interrupted evaluation continues where it
@@ -72,9 +76,12 @@ if ! done_ mfcc; then
 	"$REPLAY" "${probe[@]}" --mfcc --name mfcc >"$OUT/mfcc.probe.json" 2>"$OUT/mfcc.probe.log"
 fi
 
+# Every recipe probed in OUT so far, not only this invocation's RECIPES:
+# an evaluation spread over several calls ends with the whole table.
 for task in phone speaker; do
 	groups=("random init=$OUT/*-probe-random_s*" "MFCC=$OUT/*-probe-mfcc")
-	for r in $RECIPES; do
+	for r in sync daynight bptt split hingecpc infonce; do
+		compgen -G "$OUT/*-probe-${r}_s*/results-$task.json" >/dev/null || continue
 		groups+=("${NAMES[$r]}, $MINUTES min=$OUT/*-probe-${r}_s*")
 	done
 	"$REPLAY" compare --task "$task" --runs "$OUT" --name "$task" "${groups[@]}" 2>/dev/null
