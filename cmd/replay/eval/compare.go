@@ -347,9 +347,9 @@ func (c *Comparison) Plot(path string) error {
 	return nil
 }
 
-// stepTicks labels every 2, 5 or 10 points, whichever gives 5 to 12
-// labels over [lo, hi]: accuracies are read off the grid, and gonum's
-// default leaves two or three labels on a typical range.
+// stepTicks labels every 2, 5 or 10 points, the finest step that gives at
+// most 12 labels over [lo, hi]: accuracies are read off the grid, and
+// gonum's default leaves two or three labels on a typical range.
 func stepTicks(lo, hi float64) plot.ConstantTicks {
 	step := 10.0
 	for _, s := range []float64{2, 5} {
