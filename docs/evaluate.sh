@@ -14,9 +14,10 @@
 #
 # Runs one thing at a time (the machine has two cores and every command
 # uses both). What is done is not redone: a recipe and seed whose probe
-# results exist is skipped, so an interrupted evaluation continues where it
-# stopped. Time: MINUTES plus about 7 minutes of probing per recipe and
-# seed, 7 minutes per random-init seed.
+# results exist is skipped, and one whose training finished is only
+# probed, so an interrupted evaluation continues where it stopped. Time:
+# MINUTES plus about 7 minutes of probing per recipe and seed, 7 minutes
+# per random-init seed.
 set -euo pipefail
 
 D=${D:-../shared/data}
@@ -53,17 +54,31 @@ probe=(probe --data "$AUDIO" --train-split "$D/cpc/train_split.txt" --test-split
 
 # done NAME: whether a probe run named NAME has its results
 done_() { compgen -G "$OUT/*-probe-$1/results-speaker.json" >/dev/null; }
+# trained NAME: the checkpoint of the last training run named NAME that
+# finished its budget (an interrupted or killed run does not count)
+trained() {
+	local d ck=
+	for d in "$OUT"/*-train-"$1"; do
+		[[ -f $d/results.json && -f $d/checkpoint.safetensors ]] || continue
+		grep -q '"interrupted": *false' "$d/results.json" && ck=$d/checkpoint.safetensors
+	done
+	echo "$ck"
+}
 
 for seed in $SEEDS; do
 	for r in $RECIPES; do
 		name=${r}_s$seed
 		done_ "$name" && continue
 		[[ -v FLAGS[$r] ]] || { echo "evaluate.sh: unknown recipe $r (known: ${!FLAGS[*]})" >&2; exit 2; }
-		echo "$(date +%T) train $name: ${FLAGS[$r]}, $MINUTES min" >&2
-		# shellcheck disable=SC2086 # the flags are words
-		"$REPLAY" train --data "$AUDIO" --split "$D/cpc/train_split.txt" --minutes "$MINUTES" --seed "$seed" \
-			--progress off --name "$name" "${common[@]}" ${FLAGS[$r]} >"$OUT/$name.train.txt" 2>"$OUT/$name.train.log"
-		ckpt=$(sed -n 's/^checkpoint: //p' "$OUT/$name.train.txt")
+		ckpt=$(trained "$name")
+		if [[ -z $ckpt ]]; then
+			echo "$(date +%T) train $name: ${FLAGS[$r]}, $MINUTES min" >&2
+			# shellcheck disable=SC2086 # the flags are words
+			"$REPLAY" train --data "$AUDIO" --split "$D/cpc/train_split.txt" --minutes "$MINUTES" --seed "$seed" \
+				--progress off --name "$name" "${common[@]}" ${FLAGS[$r]} >"$OUT/$name.train.txt" 2>"$OUT/$name.train.log"
+			ckpt=$(trained "$name")
+			[[ -n $ckpt ]] || { echo "evaluate.sh: $name: training wrote no finished run (see $OUT/$name.train.log)" >&2; exit 1; }
+		fi
 		echo "$(date +%T) probe $name" >&2
 		"$REPLAY" "${probe[@]}" --checkpoint "$ckpt" --name "$name" >"$OUT/$name.probe.json" 2>"$OUT/$name.probe.log"
 	done
