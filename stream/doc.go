@@ -18,6 +18,6 @@
 // The sub-packages hold the pieces: frame (the Block type and its wire
 // format), audio (FLAC, WAV, resampling), synth (synthetic speech), labels
 // (TextGrid and CPC phone labels on the 10 ms grid, encoder geometry), mic
-// (PortAudio) and natsbus (NATS publishing, subscribing, JetStream, the
-// embedded server).
+// (PortAudio), natsbus (NATS publishing, subscribing, JetStream, the
+// embedded server) and streamtest (where tests find the shared data).
 package stream

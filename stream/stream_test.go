@@ -4,28 +4,14 @@ import (
 	"context"
 	"errors"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"clapp/stream/frame"
+	"clapp/stream/streamtest"
 )
-
-func dataDir(t *testing.T) string {
-	t.Helper()
-	if d := os.Getenv("CLAPP_DATA"); d != "" {
-		return d
-	}
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "data")
-		}
-		dir = filepath.Dir(dir)
-	}
-}
 
 func drain(t *testing.T, src Source, limit int) []frame.Block {
 	t.Helper()
@@ -44,7 +30,7 @@ func drain(t *testing.T, src Source, limit int) []frame.Block {
 }
 
 func TestOpenNames(t *testing.T) {
-	ls := filepath.Join(dataDir(t), "LibriSpeech", "train-clean-100")
+	ls := streamtest.LibriSpeech(t)
 	one := filepath.Join(ls, "4088", "158077", "4088-158077-0001.flac")
 	cases := []struct {
 		name    string

@@ -22,6 +22,7 @@ import (
 	"clapp/cmd/live/internal/chromium"
 	"clapp/model"
 	"clapp/stream/natsbus"
+	"clapp/stream/streamtest"
 )
 
 // These tests run the live command as its users do: the binary, in its own
@@ -48,26 +49,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func sharedData(t *testing.T) string {
-	t.Helper()
-	if d := os.Getenv("CLAPP_DATA"); d != "" {
-		return d
-	}
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "data")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test")
-		}
-		dir = parent
-	}
-}
-
 func flac(t *testing.T) string {
-	return filepath.Join(sharedData(t), "LibriSpeech", "train-clean-100", "4088", "158077", "4088-158077-0000.flac")
+	return streamtest.Utterance(t)
 }
 
 func freePort(t *testing.T) int {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"clapp/model"
+	"clapp/stream/streamtest"
 )
 
 // The commands run in-process with their real arguments, on built-in
@@ -23,20 +24,6 @@ func replay(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
 	code = run(args, &out, &errb)
 	return code, out.String(), errb.String()
-}
-
-func sharedData(t *testing.T) string {
-	t.Helper()
-	if d := os.Getenv("CLAPP_DATA"); d != "" {
-		return d
-	}
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "data")
-		}
-		dir = filepath.Dir(dir)
-	}
 }
 
 func runDirOf(t *testing.T, stdout string) string {
@@ -112,7 +99,7 @@ func TestTrainSkipsCorruptFiles(t *testing.T) {
 	ch := filepath.Join(tree, "4088", "158077")
 	os.MkdirAll(ch, 0o755)
 	for _, id := range []string{"4088-158077-0000", "4088-158077-0001"} {
-		src := filepath.Join(sharedData(t), "LibriSpeech", "train-clean-100", "4088", "158077", id+".flac")
+		src := filepath.Join(streamtest.LibriSpeech(t), "4088", "158077", id+".flac")
 		if err := os.Symlink(src, filepath.Join(ch, id+".flac")); err != nil {
 			t.Fatal(err)
 		}
@@ -251,7 +238,7 @@ func TestEncodeWritesNPY(t *testing.T) {
 	}
 	ck := filepath.Join(runDirOf(t, out), "checkpoint.safetensors")
 	tree := t.TempDir()
-	src := filepath.Join(sharedData(t), "LibriSpeech", "train-clean-100", "4088", "158077", "4088-158077-0000.flac")
+	src := streamtest.Utterance(t)
 	os.Symlink(src, filepath.Join(tree, "4088-158077-0000.flac"))
 	outDir := t.TempDir()
 	if code, out, errs := replay(t, "encode", "--checkpoint", ck, "--data", tree, "--out", outDir); code != 0 {

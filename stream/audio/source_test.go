@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"clapp/stream/frame"
+	"clapp/stream/streamtest"
 )
 
 // streamInfo is what readStreams saw of one stream.
@@ -90,14 +91,14 @@ func checkBlock(t testing.TB, b frame.Block, chunk int) {
 }
 
 func libriDir(t testing.TB) string {
-	return filepath.Join(dataDir(t), "LibriSpeech", "train-clean-100")
+	return streamtest.LibriSpeech(t)
 }
 
 // sharedFLACs lists every FLAC file of the shared data, sorted.
 func sharedFLACs(t testing.TB) []string {
 	t.Helper()
 	var files []string
-	filepath.WalkDir(dataDir(t), func(p string, d os.DirEntry, err error) error {
+	filepath.WalkDir(streamtest.DataDir(t), func(p string, d os.DirEntry, err error) error {
 		if err == nil && strings.HasSuffix(p, ".flac") {
 			files = append(files, p)
 		}
@@ -184,7 +185,7 @@ func TestDecodeAllShared(t *testing.T) {
 	got := map[string]int64{}
 	h := newHeapWatch()
 	var total int64
-	for _, dir := range []string{libriDir(t), filepath.Join(dataDir(t), "cpc", "audio")} {
+	for _, dir := range []string{libriDir(t), streamtest.DataDir(t, "cpc", "audio")} {
 		src, err := Open(dir, Config{Streams: 8})
 		if err != nil {
 			t.Fatal(err)
@@ -309,7 +310,7 @@ func TestLoop(t *testing.T) {
 }
 
 func TestSplit(t *testing.T) {
-	cpc := filepath.Join(dataDir(t), "cpc")
+	cpc := streamtest.DataDir(t, "cpc")
 	for _, c := range []struct {
 		file       string
 		ids, found int

@@ -9,10 +9,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"clapp/stream/streamtest"
 )
 
 func cpcSample(t testing.TB) string {
-	return filepath.Join(dataDir(t), "cpc", "converted_aligned_phones.sample.txt")
+	return streamtest.DataDir(t, "cpc", "converted_aligned_phones.sample.txt")
 }
 
 // cpcAudio are the sample utterances that have audio, with their frames.
@@ -26,7 +28,7 @@ var cpcAudio = []struct {
 
 func cpcFlac(t testing.TB, utt string) string {
 	p := strings.Split(utt, "-")
-	return filepath.Join(dataDir(t), "cpc", "audio", p[0], p[1], utt+".flac")
+	return streamtest.DataDir(t, "cpc", "audio", p[0], p[1], utt+".flac")
 }
 
 func TestReadCPCSample(t *testing.T) {

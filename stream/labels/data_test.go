@@ -9,37 +9,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"clapp/stream/streamtest"
 )
 
-// dataDir returns the shared data directory: $CLAPP_DATA, or ../shared/data
-// next to the repository root (the directory holding go.mod).
-func dataDir(t testing.TB) string {
-	t.Helper()
-	if d := os.Getenv("CLAPP_DATA"); d != "" {
-		return d
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			d := filepath.Join(dir, "..", "shared", "data")
-			if _, err := os.Stat(d); err != nil {
-				t.Fatalf("shared data: %v (set CLAPP_DATA)", err)
-			}
-			return d
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory; set CLAPP_DATA")
-		}
-		dir = parent
-	}
-}
-
 func alignmentRoot(t testing.TB) string {
-	return filepath.Join(dataDir(t), "librispeech-alignments", "train-clean-100")
+	return streamtest.DataDir(t, "librispeech-alignments", "train-clean-100")
 }
 
 // sharedTextGrids returns the paths of the shared alignment files, sorted.
@@ -86,7 +61,7 @@ func flacFor(t testing.TB, textGrid string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return filepath.Join(dataDir(t), "LibriSpeech", "train-clean-100", strings.TrimSuffix(rel, ".TextGrid")+".flac")
+	return filepath.Join(streamtest.LibriSpeech(t), strings.TrimSuffix(rel, ".TextGrid")+".flac")
 }
 
 // formatTextGrid writes tg in Praat's long or short text format, times in

@@ -5,6 +5,7 @@ package mic
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"clapp/stream/audio"
+	"clapp/stream/streamtest"
 )
 
 // The capture tests run PortAudio against ALSA's file plugin: the default
@@ -30,6 +32,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	flag.Parse() // -clapp.data is read before m.Run
 	os.Exit(func() int {
 		dir, err := os.MkdirTemp("", "clapp-mic-")
 		if err != nil {
@@ -49,7 +52,7 @@ func TestMain(m *testing.M) {
 // setupALSA writes the raw file, the FIFO and the ALSA configuration, and
 // points ALSA at it before PortAudio starts.
 func setupALSA(dir string) error {
-	data, err := dataDir()
+	data, err := streamtest.Dir()
 	if err != nil {
 		return err
 	}
@@ -123,26 +126,6 @@ pcm.filecap48 { type plug slave { pcm "filecap48_raw" format S16_LE rate 48000 c
 		return err
 	}
 	return os.Setenv("ALSA_CONFIG_PATH", "/usr/share/alsa/alsa.conf:"+confPath)
-}
-
-// dataDir finds ../shared/data beside the repository root, or $CLAPP_DATA.
-func dataDir() (string, error) {
-	if d := os.Getenv("CLAPP_DATA"); d != "" {
-		return d, nil
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "data"), nil
-		}
-		if filepath.Dir(dir) == dir {
-			return "", errors.New("no go.mod above the test directory; set CLAPP_DATA")
-		}
-		dir = filepath.Dir(dir)
-	}
 }
 
 // TestCaptureMatchesFile captures exactly the file's length from the

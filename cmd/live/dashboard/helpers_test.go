@@ -20,40 +20,13 @@ import (
 	"clapp/actors"
 	"clapp/model"
 	"clapp/stream"
+	"clapp/stream/streamtest"
 )
-
-// dataDir returns the shared data directory: $CLAPP_DATA, or ../shared/data
-// beside the repository root (the directory holding go.mod).
-func dataDir(t testing.TB) string {
-	t.Helper()
-	if d := os.Getenv("CLAPP_DATA"); d != "" {
-		return d
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory; set CLAPP_DATA")
-		}
-		dir = parent
-	}
-	d := filepath.Join(dir, "..", "shared", "data")
-	if _, err := os.Stat(d); err != nil {
-		t.Fatalf("shared data not found at %s (set CLAPP_DATA): %v", d, err)
-	}
-	return d
-}
 
 // flacFile returns one LibriSpeech utterance of the shared data.
 func flacFile(t testing.TB) string {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(dataDir(t), "LibriSpeech", "train-clean-100", "*", "*", "*.flac"))
+	files, err := filepath.Glob(filepath.Join(streamtest.LibriSpeech(t), "*", "*", "*.flac"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no FLAC file in the shared LibriSpeech train-clean-100 (%v)", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"clapp/model"
+	"clapp/stream/streamtest"
 )
 
 // readNPY reads a .npy file written by WriteNPY, checking the header
@@ -96,7 +97,7 @@ func TestEncode(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := t.TempDir()
-	data := filepath.Join(dataDir(t), "cpc", "audio")
+	data := streamtest.DataDir(t, "cpc", "audio")
 	idx, err := Encode(context.Background(), f, out, Config{Data: data, Quiet: true, Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)

@@ -7,13 +7,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"clapp/stream/streamtest"
 )
 
 // TestBadInputs checks that every kind of bad input gives an error that
 // wraps the right sentinel and names the input and what to do.
 func TestBadInputs(t *testing.T) {
 	good := smallConfig(t, 1, 1)
-	d := dataDir(t)
+	d := streamtest.DataDir(t)
 	onlyAbsent := writeSplit(t, "absent.txt", []string{"1737-148989-0038", "1116-132851-0018"})
 	otherReader := writeSplit(t, "other.txt", []string{"4088-158077-0037", "2911-12359-0007"})
 	emptyDir := t.TempDir()

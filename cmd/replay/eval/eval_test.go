@@ -8,6 +8,7 @@ import (
 	"clapp/model"
 	"clapp/model/mfcc"
 	"clapp/stream/labels"
+	"clapp/stream/streamtest"
 )
 
 // TestGridAlignsWithLabels checks, on real utterances, that every layer
@@ -288,7 +289,7 @@ func TestSynthetic(t *testing.T) {
 // TestCPCLabels reads the CPC label sample: the two utterances it covers
 // are used, one it does not cover is skipped and named.
 func TestCPCLabels(t *testing.T) {
-	d := dataDir(t)
+	d := streamtest.DataDir(t)
 	cfg := Config{
 		Data:       d + "/cpc/audio",
 		Labels:     LabelsCPC + ":" + d + "/cpc/converted_aligned_phones.sample.txt",

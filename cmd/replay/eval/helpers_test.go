@@ -12,42 +12,15 @@ import (
 
 	"clapp/model"
 	"clapp/stream/labels"
+	"clapp/stream/streamtest"
 )
 
-// dataDir returns the shared data: $CLAPP_DATA, or ../shared/data next to
-// the repository root (the directory holding go.mod).
-func dataDir(t testing.TB) string {
-	t.Helper()
-	if d := os.Getenv("CLAPP_DATA"); d != "" {
-		return d
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		up := filepath.Dir(dir)
-		if up == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = up
-	}
-	d := filepath.Join(filepath.Dir(dir), "shared", "data")
-	if _, err := os.Stat(filepath.Join(d, "LibriSpeech")); err != nil {
-		t.Skipf("shared data not found at %s (set CLAPP_DATA): %v", d, err)
-	}
-	return d
-}
-
 func libriDir(t testing.TB) string {
-	return filepath.Join(dataDir(t), "LibriSpeech", "train-clean-100")
+	return streamtest.LibriSpeech(t)
 }
 
 func alignDir(t testing.TB) string {
-	return filepath.Join(dataDir(t), "librispeech-alignments", "train-clean-100")
+	return streamtest.DataDir(t, "librispeech-alignments", "train-clean-100")
 }
 
 // presentIDs returns the ids of the CPC split (train or test) whose audio
@@ -59,7 +32,7 @@ func presentIDs(t testing.TB, split string, perReader int) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(filepath.Join(dataDir(t), "cpc", split+"_split.txt"))
+	f, err := os.Open(streamtest.DataDir(t, "cpc", split+"_split.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
