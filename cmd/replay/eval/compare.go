@@ -305,7 +305,7 @@ func (c *Comparison) Plot(path string) error {
 			errs = append(errs, struct{ Low, High float64 }{sd, sd})
 			lo, hi = min(lo, m-sd), max(hi, m+sd)
 		}
-		col := plotutil.Color(i)
+		col := seriesColor(i)
 		if len(pts) == 1 {
 			lvl := pts[0].Y
 			f := plotter.NewFunction(func(float64) float64 { return lvl })
@@ -338,7 +338,8 @@ func (c *Comparison) Plot(path string) error {
 		// Room above the curves for the legend, one line per group.
 		room := (0.05 + 0.075*float64(len(c.Groups))) * (hi - lo + 4)
 		p.Y.Min, p.Y.Max = math.Max(0, math.Floor(lo-2)), math.Ceil(hi+2+room)
-		p.Y.Tick.Marker = stepTicks(p.Y.Min, p.Y.Max)
+		// No accuracy is above 100 %: what is above it is the legend's.
+		p.Y.Tick.Marker = stepTicks(p.Y.Min, math.Min(p.Y.Max, 100))
 	}
 	p.Add(plotter.NewGrid())
 	if err := p.Save(7*vg.Inch, 4.5*vg.Inch, path); err != nil {

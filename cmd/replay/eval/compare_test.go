@@ -153,3 +153,16 @@ func TestStepTicks(t *testing.T) {
 		}
 	}
 }
+
+// TestSeriesColorsDistinct: a comparison of ten groups draws ten colours.
+func TestSeriesColorsDistinct(t *testing.T) {
+	seen := map[[4]uint32]int{}
+	for i := range 10 {
+		r, g, b, a := seriesColor(i).RGBA()
+		k := [4]uint32{r, g, b, a}
+		if j, ok := seen[k]; ok {
+			t.Errorf("series %d and %d share the colour %v", j, i, k)
+		}
+		seen[k] = i
+	}
+}

@@ -56,7 +56,7 @@ func Plot(path string, r *Report) error {
 			xys = append(xys, plotter.XY{X: float64(l.Layer), Y: 100 * l.TestAcc})
 			top = max(top, 100*l.TestAcc)
 		}
-		c := plotutil.Color(i)
+		c := seriesColor(i)
 		if len(xys) == 1 {
 			// A single layer (MFCC): a point where it is and a level
 			// line the encoders can be compared with.
@@ -101,3 +101,15 @@ func Plot(path string, r *Report) error {
 	}
 	return nil
 }
+
+// seriesColors extends plotutil's seven default colours by three, so that
+// a comparison of up to ten groups (random init, MFCC and every recipe)
+// draws no two lines in one colour.
+var seriesColors = append(append([]color.Color(nil), plotutil.DefaultColors...),
+	color.RGBA{R: 23, G: 190, B: 207, A: 255},  // teal
+	color.RGBA{R: 188, G: 189, B: 34, A: 255},  // olive
+	color.RGBA{R: 100, G: 100, B: 100, A: 255}, // grey
+)
+
+// seriesColor is the colour of the i-th line of a plot.
+func seriesColor(i int) color.Color { return seriesColors[i%len(seriesColors)] }
