@@ -49,10 +49,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func flac(t *testing.T) string {
-	return streamtest.Utterance(t)
-}
-
 func freePort(t *testing.T) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -179,7 +175,7 @@ func TestLiveDashboardInChromium(t *testing.T) {
 		t.Skipf("skipping the browser test: %v (install Debian's chromium)", err)
 	}
 	port := freePort(t)
-	p := startLive(t, "--input", flac(t), "--http", fmt.Sprintf("127.0.0.1:%d", port), "--night", "every:4")
+	p := startLive(t, "--input", streamtest.Utterance(t), "--http", fmt.Sprintf("127.0.0.1:%d", port), "--night", "every:4")
 	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
 	waitFor(t, "the dashboard", 30*time.Second, func() bool {
 		r, err := http.Get(url)
@@ -292,7 +288,7 @@ func TestSplitModelAcrossTwoProcesses(t *testing.T) {
 	defer sub.Close()
 	upper := startLive(t, "--layers", "4-6", "--input", "nats://clapp.split.layer.3", "--nats", srv.ClientURL(), "--run", "split", "--http", "", "--night", "every:4")
 	time.Sleep(2 * time.Second) // the upper half subscribes first
-	lower := startLive(t, "--layers", "1-3", "--input", flac(t), "--nats", srv.ClientURL(), "--run", "split", "--http", "", "--night", "every:4", "--duration", "8s")
+	lower := startLive(t, "--layers", "1-3", "--input", streamtest.Utterance(t), "--nats", srv.ClientURL(), "--run", "split", "--http", "", "--night", "every:4", "--duration", "8s")
 	rows := 0
 	deadline := time.After(45 * time.Second)
 	for rows < 300 {
@@ -403,7 +399,7 @@ func TestSignalsCheckpoint(t *testing.T) {
 // checkpoint is where live starts again.
 func TestRecordThenReplay(t *testing.T) {
 	store := filepath.Join(t.TempDir(), "js")
-	p := startLive(t, "--input", flac(t), "--record", "--nats-store", store, "--run", "rec", "--http", "", "--duration", "6s", "--segment", "2s")
+	p := startLive(t, "--input", streamtest.Utterance(t), "--record", "--nats-store", store, "--run", "rec", "--http", "", "--duration", "6s", "--segment", "2s")
 	select {
 	case err := <-p.done:
 		if err != nil {
@@ -445,7 +441,7 @@ func TestRecordThenReplay(t *testing.T) {
 		t.Fatal("no checkpoint")
 	}
 	// live resumes from a model trained by replay.
-	q := startLive(t, "--input", flac(t), "--checkpoint", ck[1], "--http", "", "--duration", "3s")
+	q := startLive(t, "--input", streamtest.Utterance(t), "--checkpoint", ck[1], "--http", "", "--duration", "3s")
 	select {
 	case err := <-q.done:
 		if err != nil {

@@ -90,10 +90,6 @@ func checkBlock(t testing.TB, b frame.Block, chunk int) {
 	}
 }
 
-func libriDir(t testing.TB) string {
-	return streamtest.LibriSpeech(t)
-}
-
 // sharedFLACs lists every FLAC file of the shared data, sorted.
 func sharedFLACs(t testing.TB) []string {
 	t.Helper()
@@ -185,7 +181,7 @@ func TestDecodeAllShared(t *testing.T) {
 	got := map[string]int64{}
 	h := newHeapWatch()
 	var total int64
-	for _, dir := range []string{libriDir(t), streamtest.DataDir(t, "cpc", "audio")} {
+	for _, dir := range []string{streamtest.LibriSpeech(t), streamtest.DataDir(t, "cpc", "audio")} {
 		src, err := Open(dir, Config{Streams: 8})
 		if err != nil {
 			t.Fatal(err)
@@ -220,7 +216,7 @@ func TestInterleave(t *testing.T) {
 	ctx := context.Background()
 	const streams = 4
 	run := func(cfg Config) (order []string) {
-		src, err := OpenLibriSpeech(filepath.Join(libriDir(t), "4088", "158077"), cfg)
+		src, err := OpenLibriSpeech(filepath.Join(streamtest.LibriSpeech(t), "4088", "158077"), cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -322,7 +318,7 @@ func TestSplit(t *testing.T) {
 		if len(ids) != c.ids {
 			t.Errorf("%s: %d ids, want %d", c.file, len(ids), c.ids)
 		}
-		src, err := OpenLibriSpeech(libriDir(t), Config{IDs: ids})
+		src, err := OpenLibriSpeech(streamtest.LibriSpeech(t), Config{IDs: ids})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -497,8 +493,8 @@ func TestOpenErrors(t *testing.T) {
 		{filepath.Join(dir, "missing"), Config{}, os.ErrNotExist},
 		{emptyDir, Config{}, ErrNoAudio},
 		{garbage, Config{}, ErrFormat},
-		{libriDir(t), Config{Chunk: -1}, nil},
-		{libriDir(t), Config{IDs: []string{"1-2-3"}}, ErrNoAudio},
+		{streamtest.LibriSpeech(t), Config{Chunk: -1}, nil},
+		{streamtest.LibriSpeech(t), Config{IDs: []string{"1-2-3"}}, ErrNoAudio},
 	} {
 		_, err := Open(c.path, c.cfg)
 		if err == nil || (c.want != nil && !errors.Is(err, c.want)) {
@@ -514,7 +510,7 @@ func TestOpenErrors(t *testing.T) {
 		t.Errorf("Next on a tree of garbage: %v", err)
 	}
 	// A cancelled context stops Next.
-	src, _ = Open(libriDir(t), Config{})
+	src, _ = Open(streamtest.LibriSpeech(t), Config{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := src.Next(ctx); !errors.Is(err, context.Canceled) {

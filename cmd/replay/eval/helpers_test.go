@@ -15,10 +15,6 @@ import (
 	"clapp/stream/streamtest"
 )
 
-func libriDir(t testing.TB) string {
-	return streamtest.LibriSpeech(t)
-}
-
 func alignDir(t testing.TB) string {
 	return streamtest.DataDir(t, "librispeech-alignments", "train-clean-100")
 }
@@ -28,7 +24,7 @@ func alignDir(t testing.TB) string {
 // perReader <= 0), in split order.
 func presentIDs(t testing.TB, split string, perReader int) []string {
 	t.Helper()
-	files, err := indexAudio(libriDir(t))
+	files, err := indexAudio(streamtest.LibriSpeech(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +82,7 @@ func smallConfig(t testing.TB, trainPerReader, testPerReader int) Config {
 	train := presentIDs(t, "train", trainPerReader)
 	test := presentIDs(t, "test", testPerReader)
 	return Config{
-		Data:       libriDir(t),
+		Data:       streamtest.LibriSpeech(t),
 		Labels:     LabelsTextGrid + ":" + alignDir(t),
 		TrainSplit: writeSplit(t, "train.txt", train),
 		TestSplit:  writeSplit(t, "test.txt", test),
